@@ -1,0 +1,190 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using TokenServer.Hosting;
+using TokenServer.Store;
+using TokenServer.Tokens;
+
+namespace TokenServer.Auth;
+
+/// <summary>The OAuth 2.0 endpoints: token (RFC 6749), revocation (RFC 7009), introspection (RFC 7662).</summary>
+public static class OAuthEndpoints
+{
+    public const string GrantPassword = "password";
+    public const string GrantRefreshToken = "refresh_token";
+    public const string GrantClientCredentials = "client_credentials";
+
+    public static IEndpointRouteBuilder MapOAuth(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
+        group.MapPost("/token", Token).DisableAntiforgery()
+            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password or refresh_token");
+        group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
+            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
+        group.MapPost("/introspect", Introspect).RequireAuthorization(Policies.Admin).DisableAntiforgery()
+            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .WithSummary("Describe a token (RFC 7662); admin only");
+        return app;
+    }
+
+    internal static JsonHttpResult<OAuthErrorResponse> Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
+        TypedResults.Json(new OAuthErrorResponse(error, description), statusCode: status);
+
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> Token(
+        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType)
+        {
+            return Error(OAuthErrors.InvalidRequest, "Send the parameters as application/x-www-form-urlencoded form fields (RFC 6749 §4.3.2).");
+        }
+
+        var form = await request.ReadFormAsync(cancellationToken);
+        var lifetime = options.Value.AccessTokenLifetime;
+        switch (form["grant_type"].ToString())
+        {
+            case GrantPassword:
+                var username = form["username"].ToString();
+                var password = form["password"].ToString();
+                if (username.Length == 0 || password.Length == 0)
+                {
+                    return Error(OAuthErrors.InvalidRequest, "The password grant needs the username and password parameters.");
+                }
+
+                var result = await credentials.CheckAsync(username, password, AuthEndpoints.Dialect, cancellationToken);
+                if (!result.Succeeded)
+                {
+                    return Error(OAuthErrors.InvalidGrant, "The username and password do not match an active account.");
+                }
+
+                var clientId = form["client_id"].ToString() is { Length: > 0 and <= 100 } id ? id : AuthEndpoints.ClientId;
+                var issued = await sessions.StartAsync(result.Account!, new SessionRequest(AuthEndpoints.Dialect, clientId, lifetime, IssueRefreshToken: true), cancellationToken);
+                return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, issued.RefreshToken));
+
+            case GrantRefreshToken:
+                var refresh = form["refresh_token"].ToString();
+                if (refresh.Length == 0)
+                {
+                    return Error(OAuthErrors.InvalidRequest, "The refresh_token grant needs the refresh_token parameter.");
+                }
+
+                var outcome = await sessions.RefreshAsync(refresh, lifetime, cancellationToken);
+                return outcome.Tokens is { } tokens
+                    ? TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken))
+                    : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
+
+            case "":
+                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password or refresh_token.");
+
+            default:
+                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: password, refresh_token.");
+        }
+    }
+
+    /// <summary>
+    /// RFC 7009. A refresh token ends its whole session (§2.1: access tokens of the same grant
+    /// go too); an access token is revoked by its jti. A caller may revoke only its own tokens,
+    /// an admin anyone's. An unknown, invalid or foreign token still answers 200 (§2.2), so the
+    /// endpoint reveals nothing about tokens it is shown.
+    /// </summary>
+    private static async Task<Results<Ok, JsonHttpResult<OAuthErrorResponse>>> Revoke(
+        HttpRequest request, ClaimsPrincipal user, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType)
+        {
+            return Error(OAuthErrors.InvalidRequest, "Send the token as an application/x-www-form-urlencoded form field named token.");
+        }
+
+        var form = await request.ReadFormAsync(cancellationToken);
+        var token = form["token"].ToString();
+        if (token.Length == 0)
+        {
+            return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
+        }
+
+        var callerId = user.AccountId();
+        var isAdmin = user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
+        if (RefreshTokens.LooksValid(token))
+        {
+            if (await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is { } owner && (owner.AccountId == callerId || isAdmin))
+            {
+                await sessions.RevokeSessionAsync(owner.SessionId, RevocationReasons.Revoked, cancellationToken);
+                audit.Record(AuditEventTypes.TokenRevoked, owner.AccountId, "refresh token", callerId);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        else if (await inspector.ValidateAsync(token) is { } jwt
+            && (jwt.Subject == user.FindFirstValue(JwtRegisteredClaimNames.Sub) || isAdmin))
+        {
+            await sessions.RevokeAccessTokenAsync(jwt.Id, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), cancellationToken);
+            audit.Record(AuditEventTypes.TokenRevoked, long.TryParse(jwt.Subject, out var subject) ? subject : null, "access token", callerId);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok();
+    }
+
+    private static async Task<Results<Ok<IntrospectionResponse>, JsonHttpResult<OAuthErrorResponse>>> Introspect(
+        HttpRequest request, AccessTokenInspector inspector, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType)
+        {
+            return Error(OAuthErrors.InvalidRequest, "Send the token as an application/x-www-form-urlencoded form field named token.");
+        }
+
+        var form = await request.ReadFormAsync(cancellationToken);
+        var token = form["token"].ToString();
+        if (token.Length == 0)
+        {
+            return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
+        }
+
+        if (RefreshTokens.LooksValid(token))
+        {
+            var owner = await sessions.FindRefreshTokenSessionAsync(token, cancellationToken);
+            return TypedResults.Ok(owner is { } o
+                ? new IntrospectionResponse { Active = true, TokenType = "refresh_token", Subject = o.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), SessionId = o.SessionId, Issuer = options.Value.Issuer }
+                : new IntrospectionResponse { Active = false });
+        }
+
+        if (await inspector.ValidateAsync(token) is not { } jwt)
+        {
+            return TypedResults.Ok(new IntrospectionResponse { Active = false });
+        }
+
+        string? Claim(string name) => jwt.TryGetPayloadValue<string>(name, out var value) ? value : null;
+        return TypedResults.Ok(new IntrospectionResponse
+        {
+            Active = true,
+            TokenType = "Bearer",
+            ClientId = Claim(TokenClaims.ClientId),
+            Username = Claim(TokenClaims.PreferredUsername),
+            Subject = jwt.Subject,
+            ExpiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds(),
+            IssuedAt = new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds(),
+            NotBefore = new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero).ToUnixTimeSeconds(),
+            Issuer = jwt.Issuer,
+            Audience = jwt.Audiences.FirstOrDefault(),
+            Jti = jwt.Id,
+            SessionId = Claim(TokenClaims.SessionId),
+            Role = Claim(TokenClaims.Role),
+            Dialect = Claim(TokenClaims.Dialect),
+        });
+    }
+}
+
+/// <summary>Failures on the OAuth endpoints in the RFC 6749 §5.2 / RFC 6750 §3.1 shape.</summary>
+internal sealed class OAuthAuthFailureWriter : IAuthFailureWriter
+{
+    public static readonly OAuthAuthFailureWriter Instance = new();
+
+    public Task WriteAsync(HttpContext context, AuthFailureKind kind) => (kind switch
+    {
+        AuthFailureKind.MissingCredentials => OAuthEndpoints.Error(OAuthErrors.InvalidClient, "Authenticate with 'Authorization: Bearer <access_token>'.", StatusCodes.Status401Unauthorized),
+        AuthFailureKind.InvalidToken => OAuthEndpoints.Error("invalid_token", "The access token is malformed, expired or revoked.", StatusCodes.Status401Unauthorized),
+        AuthFailureKind.Forbidden => OAuthEndpoints.Error("insufficient_scope", "Only an administrator may use this endpoint.", StatusCodes.Status403Forbidden),
+        _ => OAuthEndpoints.Error(OAuthErrors.InvalidRequest, "The request carries two different tokens. Send exactly one."),
+    }).ExecuteAsync(context);
+}

@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Options;
+using BCryptNet = BCrypt.Net.BCrypt;
+using HashType = BCrypt.Net.HashType;
+
+namespace TokenServer.Auth;
+
+public sealed class PasswordOptions
+{
+    public const string Section = "TokenServer:Passwords";
+
+    /// <summary>BCrypt cost (4 to 31). Hashes made at a lower cost are upgraded at the next successful login.</summary>
+    public int WorkFactor { get; set; } = 12;
+
+    public int MinLength { get; set; } = 8;
+
+    public int MaxLength { get; set; } = 1024;
+}
+
+internal sealed class PasswordOptionsValidator : IValidateOptions<PasswordOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PasswordOptions o)
+    {
+        var errors = new List<string>();
+        if (o.WorkFactor is < 4 or > 31)
+        {
+            errors.Add($"TokenServer:Passwords:WorkFactor must be between 4 and 31, not {o.WorkFactor}.");
+        }
+
+        if (o.MinLength < 1 || o.MaxLength < o.MinLength || o.MaxLength > 4096)
+        {
+            errors.Add("TokenServer:Passwords:MinLength and MaxLength must satisfy 1 <= MinLength <= MaxLength <= 4096.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash);
+
+/// <summary>
+/// BCrypt via BCrypt.Net-Next. Plain BCrypt reads only the first 72 bytes of a password, so
+/// two passwords sharing those bytes would both match; the "enhanced" mode hashes the
+/// password with SHA-384 first, so every byte counts (CONTRACTS.md "Everywhere").
+/// </summary>
+public sealed class PasswordHasher(IOptions<PasswordOptions> options)
+{
+    private readonly Lazy<string> dummyHash = new(() => BCryptNet.EnhancedHashPassword(Guid.NewGuid().ToString(), HashType.SHA384, options.Value.WorkFactor));
+
+    public string Hash(string password) => BCryptNet.EnhancedHashPassword(password, HashType.SHA384, options.Value.WorkFactor);
+
+    public PasswordCheck Verify(string password, string hash)
+    {
+        bool valid;
+        try
+        {
+            valid = BCryptNet.EnhancedVerify(password, hash, HashType.SHA384);
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            valid = false;
+        }
+
+        return new PasswordCheck(valid, valid && BCryptNet.PasswordNeedsRehash(hash, options.Value.WorkFactor));
+    }
+
+    /// <summary>
+    /// Spends the same work as a real check, so an unknown account answers in the same time
+    /// as a wrong password and response timing reveals nothing (ARCHITECTURE.md habit 6).
+    /// </summary>
+    public void VerifyDummy(string password) => BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
+}
+
+public static class PasswordPolicy
+{
+    /// <summary>Says what is wrong with a new password, or null. Length is counted in characters.</summary>
+    public static string? Check(string? password, string? email, PasswordOptions options)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            return "Choose a password.";
+        }
+
+        if (password.Length < options.MinLength)
+        {
+            return $"Use at least {options.MinLength} characters.";
+        }
+
+        if (password.Length > options.MaxLength)
+        {
+            return $"Use at most {options.MaxLength} characters.";
+        }
+
+        if (email is not null && string.Equals(password.Trim(), email.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return "The password must not be your email address.";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using TokenServer.Tokens;
+
+namespace TokenServer.Auth;
+
+public sealed record DiscoveryDocument(
+    [property: JsonPropertyName("issuer")] string Issuer,
+    [property: JsonPropertyName("jwks_uri")] string JwksUri,
+    [property: JsonPropertyName("token_endpoint")] string TokenEndpoint,
+    [property: JsonPropertyName("revocation_endpoint")] string RevocationEndpoint,
+    [property: JsonPropertyName("introspection_endpoint")] string IntrospectionEndpoint,
+    [property: JsonPropertyName("grant_types_supported")] IReadOnlyList<string> GrantTypes,
+    [property: JsonPropertyName("response_types_supported")] IReadOnlyList<string> ResponseTypes,
+    [property: JsonPropertyName("token_endpoint_auth_methods_supported")] IReadOnlyList<string> TokenEndpointAuthMethods,
+    [property: JsonPropertyName("revocation_endpoint_auth_methods_supported")] IReadOnlyList<string> RevocationAuthMethods,
+    [property: JsonPropertyName("introspection_endpoint_auth_methods_supported")] IReadOnlyList<string> IntrospectionAuthMethods,
+    [property: JsonPropertyName("subject_types_supported")] IReadOnlyList<string> SubjectTypes,
+    [property: JsonPropertyName("id_token_signing_alg_values_supported")] IReadOnlyList<string> SigningAlgorithms,
+    [property: JsonPropertyName("claims_supported")] IReadOnlyList<string> Claims);
+
+/// <summary>Discovery (OpenID Connect Discovery 1.0 §3, RFC 8414) and the JWKS a resource server verifies tokens with.</summary>
+public static class WellKnownEndpoints
+{
+    public static IEndpointRouteBuilder MapWellKnown(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/.well-known").WithTags("Discovery");
+        group.MapGet("/jwks.json", (SigningKeyRing keys, HttpResponse response) =>
+        {
+            // Short public caching: a new key is published PublishLead before it signs.
+            response.Headers.CacheControl = "public, max-age=300";
+            return TypedResults.Text(keys.JwksJson, "application/json");
+        }).WithSummary("Public signing keys (RFC 7517)");
+        group.MapGet("/openid-configuration", Discovery).WithSummary("Server metadata");
+        group.MapGet("/oauth-authorization-server", Discovery).WithSummary("Server metadata (RFC 8414)");
+        return app;
+    }
+
+    private static Ok<DiscoveryDocument> Discovery(IOptions<TokenOptions> options)
+    {
+        var o = options.Value;
+        var root = o.Issuer.TrimEnd('/');
+        return TypedResults.Ok(new DiscoveryDocument(
+            o.Issuer,
+            $"{root}/.well-known/jwks.json",
+            $"{root}/api/v1/auth/token",
+            $"{root}/api/v1/auth/revoke",
+            $"{root}/api/v1/auth/introspect",
+            [OAuthEndpoints.GrantPassword, OAuthEndpoints.GrantRefreshToken],
+            ["token"],
+            ["none"],
+            ["bearer"],
+            ["bearer"],
+            ["public"],
+            SigningAlgorithms.Allowed,
+            ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "sid", "email", "preferred_username", "role", "dialect", "client_id"]));
+    }
+}

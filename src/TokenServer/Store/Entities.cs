@@ -1,0 +1,145 @@
+namespace TokenServer.Store;
+
+/// <summary>A person's account. Email and username are unique case-insensitively through their normalised columns.</summary>
+public sealed class Account
+{
+    public long Id { get; set; }
+    public required string Email { get; set; }
+    public required string NormalizedEmail { get; set; }
+    public string? Username { get; set; }
+    public string? NormalizedUsername { get; set; }
+    public required string FullName { get; set; }
+    public required string PasswordHash { get; set; }
+    public required string Role { get; set; }
+    public required string Status { get; set; }
+    public bool IsActivated { get; set; }
+    /// <summary>Changes whenever credentials change; lets a future check invalidate anything derived from the old ones.</summary>
+    public required string SecurityStamp { get; set; }
+    public int FailedLoginCount { get; set; }
+    public DateTimeOffset? LockoutEnd { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? LastLoginAt { get; set; }
+    public List<Membership> Memberships { get; set; } = [];
+}
+
+public sealed class Organization
+{
+    public long Id { get; set; }
+    public required string Slug { get; set; }
+    public required string Name { get; set; }
+    public bool SsoEnabled { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public List<Membership> Memberships { get; set; } = [];
+}
+
+/// <summary>An account's role inside one organization (<see cref="MembershipRoles"/>).</summary>
+public sealed class Membership
+{
+    public long AccountId { get; set; }
+    public Account Account { get; set; } = null!;
+    public long OrganizationId { get; set; }
+    public Organization Organization { get; set; } = null!;
+    public required string Role { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One login: the chain of refresh tokens it hands out and the <c>sid</c> claim of every
+/// access token issued in it. Revoking the session revokes all of them.
+/// </summary>
+public sealed class LoginSession
+{
+    public required string Id { get; set; }
+    public long AccountId { get; set; }
+    public Account Account { get; set; } = null!;
+    public required string Dialect { get; set; }
+    public required string ClientId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastUsedAt { get; set; }
+    /// <summary>Absolute end of the session: no refresh past it, whatever the refresh token says.</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public string? RevokedReason { get; set; }
+    public string? UserAgent { get; set; }
+    public string? ClientAddress { get; set; }
+    public List<RefreshToken> RefreshTokens { get; set; } = [];
+}
+
+/// <summary>A refresh token, kept only as its SHA-256 hash. Single use: <see cref="ConsumedAt"/> is set when redeemed.</summary>
+public sealed class RefreshToken
+{
+    public long Id { get; set; }
+    public required string SessionId { get; set; }
+    public LoginSession Session { get; set; } = null!;
+    public required string TokenHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? ConsumedAt { get; set; }
+}
+
+/// <summary>
+/// An asymmetric signing key. The private part is encrypted with ASP.NET Core Data
+/// Protection; the public part is what JWKS serves.
+/// </summary>
+public sealed class SigningKey
+{
+    public required string Id { get; set; }
+    public required string Algorithm { get; set; }
+    public required string PublicJwk { get; set; }
+    public required string ProtectedPrivateKey { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// When the key starts signing; until then it is only published. It stops signing when a
+    /// newer key activates, and leaves JWKS once the last token it may have signed has expired.
+    /// </summary>
+    public DateTimeOffset ActivatesAt { get; set; }
+}
+
+/// <summary>An access token revoked on its own (RFC 7009), kept only until it would have expired anyway.</summary>
+public sealed class RevokedToken
+{
+    public required string Jti { get; set; }
+    public DateTimeOffset RevokedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+    public DateTimeOffset At { get; set; }
+    public required string Type { get; set; }
+    public long? AccountId { get; set; }
+    public long? ActorId { get; set; }
+    public string? Dialect { get; set; }
+    public string? ClientAddress { get; set; }
+    public string? Detail { get; set; }
+}
+
+public static class AccountRoles
+{
+    public const string Viewer = "viewer";
+    public const string Researcher = "researcher";
+    public const string Curator = "curator";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [Viewer, Researcher, Curator, Admin];
+
+    /// <summary>Roles an anonymous caller may pick for itself at registration (CONTRACTS.md, native API).</summary>
+    public static readonly IReadOnlyList<string> SelfService = [Researcher, Viewer];
+}
+
+public static class AccountStatuses
+{
+    public const string Active = "active";
+    public const string Disabled = "disabled";
+
+    public static readonly IReadOnlyList<string> All = [Active, Disabled];
+}
+
+public static class MembershipRoles
+{
+    public const string Member = "member";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [Member, Admin];
+}

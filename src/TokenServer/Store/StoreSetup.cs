@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace TokenServer.Store;
+
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    /// <summary><c>Sqlite</c> (embedded, the default) or <c>Postgres</c>.</summary>
+    public string Provider { get; set; } = Sqlite;
+}
+
+internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
+        options.Provider is DatabaseOptions.Sqlite or DatabaseOptions.Postgres
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Database:Provider must be '{DatabaseOptions.Sqlite}' or '{DatabaseOptions.Postgres}', not '{options.Provider}'.");
+}
+
+public static class StoreSetup
+{
+    public const string ConnectionStringName = "TokenServer";
+    private const string DefaultSqlite = "Data Source=data/tokenserver.db";
+
+    public static WebApplicationBuilder AddStore(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+
+        var provider = builder.Configuration[$"{DatabaseOptions.Section}:Provider"] ?? DatabaseOptions.Sqlite;
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+
+        if (provider == DatabaseOptions.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new ValidationException("Database:Provider is Postgres, so ConnectionStrings:TokenServer must be set (for example 'Host=db;Database=tokenserver;Username=tokenserver;Password=...').");
+            }
+
+            builder.Services.AddDbContextPool<TokenServerDb, PostgresTokenServerDb>(o => o.UseNpgsql(connectionString));
+        }
+        else
+        {
+            var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString);
+            if (sqlite.DefaultTimeout < 30)
+            {
+                // Microsoft.Data.Sqlite retries a busy database until the command timeout:
+                // this is the busy timeout that lets concurrent writers queue instead of failing.
+                sqlite.DefaultTimeout = 30;
+            }
+
+            EnsureDirectory(sqlite.DataSource);
+            builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>(o => o.UseSqlite(sqlite.ConnectionString));
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddHostedService<StoreMigrator>();
+        builder.Services.AddHealthChecks().AddDbContextCheck<TokenServerDb>("store");
+        return builder;
+    }
+
+    private static void EnsureDirectory(string dataSource)
+    {
+        if (string.IsNullOrEmpty(dataSource) || dataSource.StartsWith(':') || dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+    }
+}
+
+/// <summary>Creates and migrates the schema before the server takes requests (CONTRACTS.md, operator contract).</summary>
+internal sealed class StoreMigrator(IServiceScopeFactory scopes, ILogger<StoreMigrator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers run beside the single writer; the mode is stored in the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        logger.LogInformation("Store ready ({Provider})", db.Database.ProviderName);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

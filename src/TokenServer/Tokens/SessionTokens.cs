@@ -1,0 +1,249 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using TokenServer.Store;
+
+namespace TokenServer.Tokens;
+
+/// <summary>What a front door asks for when it starts a login session.</summary>
+public sealed record SessionRequest(
+    string Dialect,
+    string ClientId,
+    TimeSpan AccessTokenLifetime,
+    bool IssueRefreshToken,
+    TimeSpan? SessionLifetime = null,
+    IReadOnlyDictionary<string, object>? ExtraClaims = null);
+
+public sealed record IssuedTokens(IssuedAccessToken Access, string? RefreshToken, string SessionId);
+
+public enum RefreshFailure
+{
+    None,
+    Invalid,
+    Reused,
+}
+
+public sealed record RefreshOutcome(IssuedTokens? Tokens, Account? Account, RefreshFailure Failure);
+
+public static class RevocationReasons
+{
+    public const string Logout = "logout";
+    public const string RefreshTokenReuse = "refresh_token_reuse";
+    public const string Revoked = "revoked";
+    public const string PasswordChanged = "password_changed";
+    public const string PasswordReset = "password_reset";
+    public const string AccountDisabled = "account_disabled";
+    public const string UserRequest = "user_request";
+}
+
+/// <summary>
+/// Login sessions and the tokens they hand out. The security-critical store queries live
+/// here, once: refresh-token redemption and every kind of revocation.
+/// </summary>
+public sealed class SessionTokens(
+    TokenServerDb db,
+    AccessTokenIssuer issuer,
+    RevocationList revocations,
+    AuditLog audit,
+    IOptions<TokenOptions> options,
+    TimeProvider time,
+    IHttpContextAccessor http)
+{
+    public static TokenSubject SubjectOf(Account account) =>
+        new(account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), account.Email, account.Username, account.Role);
+
+    /// <summary>Starts a session for an authenticated account and saves it, with anything else the caller staged.</summary>
+    public async Task<IssuedTokens> StartAsync(Account account, SessionRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var o = options.Value;
+        var context = http.HttpContext;
+        var session = new LoginSession
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            AccountId = account.Id,
+            Dialect = request.Dialect,
+            ClientId = request.ClientId,
+            CreatedAt = now,
+            LastUsedAt = now,
+            ExpiresAt = now + (request.SessionLifetime ?? o.SessionLifetime),
+            UserAgent = Truncate(context?.Request.Headers.UserAgent.ToString(), 256),
+            ClientAddress = context?.Connection.RemoteIpAddress?.ToString(),
+        };
+        db.Sessions.Add(session);
+
+        string? refresh = null;
+        if (request.IssueRefreshToken)
+        {
+            refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
+        }
+
+        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, request.ExtraClaims);
+        await db.SaveChangesAsync(cancellationToken);
+        return new IssuedTokens(access, refresh, session.Id);
+    }
+
+    /// <summary>
+    /// Redeems a refresh token: single use, rotated on every use. Presenting one that was
+    /// already used revokes its whole session, since either the client or an attacker holds a
+    /// stolen copy (RFC 6749 §10.4, RFC 9700 §4.14.2). Of two concurrent uses exactly one wins,
+    /// by a conditional update; the other is treated as reuse.
+    /// </summary>
+    public async Task<RefreshOutcome> RefreshAsync(string? presented, TimeSpan accessTokenLifetime, CancellationToken cancellationToken)
+    {
+        if (!RefreshTokens.LooksValid(presented))
+        {
+            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+        }
+
+        var now = time.GetUtcNow();
+        var hash = RefreshTokens.Hash(presented!);
+        var row = await db.RefreshTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash)
+            .Select(t => new { t.Id, t.SessionId, t.ExpiresAt, t.ConsumedAt, t.Session.RevokedAt, SessionExpiresAt = t.Session.ExpiresAt, t.Session.AccountId })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (row is null)
+        {
+            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+        }
+
+        if (row.ConsumedAt is not null)
+        {
+            await ReuseDetectedAsync(row.SessionId, row.AccountId, cancellationToken);
+            return new RefreshOutcome(null, null, RefreshFailure.Reused);
+        }
+
+        if (row.RevokedAt is not null || row.ExpiresAt <= now || row.SessionExpiresAt <= now)
+        {
+            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+        }
+
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == row.AccountId, cancellationToken);
+        if (account is null || account.Status != AccountStatuses.Active)
+        {
+            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+        }
+
+        // The conditional update is the transaction's first statement, so on SQLite it takes
+        // the write lock (waiting while another writer holds it) before anything is read in it.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var won = await db.RefreshTokens
+            .Where(t => t.Id == row.Id && t.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), cancellationToken) == 1;
+        if (!won)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            await ReuseDetectedAsync(row.SessionId, row.AccountId, cancellationToken);
+            return new RefreshOutcome(null, null, RefreshFailure.Reused);
+        }
+
+        var session = await db.Sessions.FirstAsync(s => s.Id == row.SessionId, cancellationToken);
+        session.LastUsedAt = now;
+        var refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
+        var access = issuer.Issue(SubjectOf(account), session.Id, session.Dialect, session.ClientId, accessTokenLifetime, session.ExpiresAt);
+        audit.Record(AuditEventTypes.Refreshed, account.Id, dialect: session.Dialect);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new RefreshOutcome(new IssuedTokens(access, refresh, session.Id), account, RefreshFailure.None);
+    }
+
+    /// <summary>The session a refresh token belongs to, if it is one of ours and still usable.</summary>
+    public async Task<(string SessionId, long AccountId)?> FindRefreshTokenSessionAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (!RefreshTokens.LooksValid(presented))
+        {
+            return null;
+        }
+
+        var hash = RefreshTokens.Hash(presented!);
+        var now = time.GetUtcNow();
+        var row = await db.RefreshTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash && t.ConsumedAt == null && t.ExpiresAt > now && t.Session.RevokedAt == null && t.Session.ExpiresAt > now)
+            .Select(t => new { t.SessionId, t.Session.AccountId })
+            .FirstOrDefaultAsync(cancellationToken);
+        return row is null ? null : (row.SessionId, row.AccountId);
+    }
+
+    /// <summary>Revokes one session: its refresh tokens and every access token carrying its <c>sid</c>.</summary>
+    public async Task<bool> RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var expiresAt = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => (DateTimeOffset?)s.ExpiresAt).FirstOrDefaultAsync(cancellationToken);
+        if (expiresAt is null)
+        {
+            return false;
+        }
+
+        var changed = await db.Sessions
+            .Where(s => s.Id == sessionId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
+        revocations.AddSession(sessionId, expiresAt.Value);
+        return changed == 1;
+    }
+
+    /// <summary>Revokes every live session of an account, except <paramref name="keepSessionId"/> if given.</summary>
+    public async Task<int> RevokeAccountSessionsAsync(long accountId, string? keepSessionId, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var live = db.Sessions.Where(s => s.AccountId == accountId && s.RevokedAt == null && s.ExpiresAt > now && s.Id != keepSessionId);
+        var targets = await live.AsNoTracking().Select(s => new { s.Id, s.ExpiresAt }).ToListAsync(cancellationToken);
+        if (targets.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = targets.Select(t => t.Id).ToList();
+        await db.Sessions
+            .Where(s => ids.Contains(s.Id) && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
+        foreach (var t in targets)
+        {
+            revocations.AddSession(t.Id, t.ExpiresAt);
+        }
+
+        return targets.Count;
+    }
+
+    /// <summary>Revokes one access token by its <c>jti</c> until it would have expired (RFC 7009 §2).</summary>
+    public async Task RevokeAccessTokenAsync(string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (expiresAt <= now || revocations.IsRevoked(null, jti))
+        {
+            return;
+        }
+
+        if (!await db.RevokedTokens.AnyAsync(t => t.Jti == jti, cancellationToken))
+        {
+            db.RevokedTokens.Add(new RevokedToken { Jti = jti, RevokedAt = now, ExpiresAt = expiresAt });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        revocations.AddToken(jti, expiresAt);
+    }
+
+    private async Task ReuseDetectedAsync(string sessionId, long accountId, CancellationToken cancellationToken)
+    {
+        await RevokeSessionAsync(sessionId, RevocationReasons.RefreshTokenReuse, cancellationToken);
+        audit.Record(AuditEventTypes.RefreshReuseDetected, accountId, $"session {sessionId} revoked");
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private string AddRefreshToken(string sessionId, DateTimeOffset sessionExpiresAt, DateTimeOffset now)
+    {
+        var token = RefreshTokens.Generate();
+        var expires = now + options.Value.RefreshTokenLifetime;
+        db.RefreshTokens.Add(new RefreshToken
+        {
+            SessionId = sessionId,
+            TokenHash = RefreshTokens.Hash(token),
+            CreatedAt = now,
+            ExpiresAt = expires < sessionExpiresAt ? expires : sessionExpiresAt,
+        });
+        return token;
+    }
+
+    private static string? Truncate(string? value, int max) =>
+        string.IsNullOrEmpty(value) ? null : value.Length <= max ? value : value[..max];
+}

@@ -1,0 +1,253 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using TokenServer.Store;
+
+namespace TokenServer.Tokens;
+
+/// <summary>
+/// The signing keys, read from the store and held in memory. A key is published in JWKS from
+/// its creation, signs from <see cref="SigningKey.ActivatesAt"/> until a newer key activates,
+/// and stays published for <see cref="KeyOptions.RetainAfterRetirement"/> after that, so every
+/// token it signed can still be verified offline from JWKS alone.
+/// </summary>
+public sealed class SigningKeyRing(
+    IServiceScopeFactory scopes,
+    IDataProtectionProvider dataProtection,
+    IOptions<TokenOptions> options,
+    TimeProvider time,
+    ILogger<SigningKeyRing> logger) : IDisposable
+{
+    private readonly IDataProtector protector = dataProtection.CreateProtector("TokenServer.SigningKeys.v1");
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private volatile Snapshot snapshot = Snapshot.Empty;
+    private volatile JwksCache? jwks;
+
+    /// <summary>The key that signs now: the newest one whose activation time has come.</summary>
+    public SigningCredentials CurrentSigningCredentials
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            var keys = snapshot.Keys;
+            for (var i = keys.Count - 1; i >= 0; i--)
+            {
+                if (keys[i].ActivatesAt <= now)
+                {
+                    return keys[i].Credentials;
+                }
+            }
+
+            throw new InvalidOperationException("No signing key is active; the key ring was not initialised at start.");
+        }
+    }
+
+    /// <summary>The published key with this <c>kid</c>, or nothing: a token naming any other key is refused.</summary>
+    public IEnumerable<SecurityKey> ResolveValidationKeys(string? kid)
+    {
+        if (kid is not null && snapshot.ByKid.TryGetValue(kid, out var entry) && entry.PublishedUntil > time.GetUtcNow())
+        {
+            return [entry.Credentials.Key];
+        }
+
+        return [];
+    }
+
+    /// <summary>The JWKS document (RFC 7517): public parts only, as stored at key creation.</summary>
+    public string JwksJson
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            var current = snapshot;
+            var cached = jwks;
+            if (cached is not null && ReferenceEquals(cached.Source, current) && cached.From <= now && now < cached.Until)
+            {
+                return cached.Json;
+            }
+
+            var published = current.Keys.Where(k => k.PublishedUntil > now).Select(k => k.PublicJwk);
+            var json = "{\"keys\":[" + string.Join(',', published) + "]}";
+            var until = current.Keys.Select(k => k.PublishedUntil).Where(t => t > now).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+            jwks = new JwksCache(current, json, now, until);
+            return json;
+        }
+    }
+
+    /// <summary>Loads the ring, creating the first key on a new store and the next one when rotation is due.</summary>
+    public async Task EnsureCurrentAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var keys = snapshot.Keys;
+        var o = options.Value.Keys;
+        if (keys.Count == 0)
+        {
+            await CreateKeyAsync(now, cancellationToken);
+            return;
+        }
+
+        var newest = keys[^1];
+        var rotationDue = newest.ActivatesAt + o.RotationInterval;
+        if (newest.ActivatesAt <= now && rotationDue - o.PublishLead <= now)
+        {
+            await CreateKeyAsync(rotationDue > now + o.PublishLead ? rotationDue : now + o.PublishLead, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates a key now that starts signing after <see cref="KeyOptions.PublishLead"/>.</summary>
+    public Task<SigningKey> RotateAsync(CancellationToken cancellationToken) =>
+        CreateKeyAsync(time.GetUtcNow() + options.Value.Keys.PublishLead, cancellationToken);
+
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+        var rows = await db.SigningKeys.AsNoTracking().ToListAsync(cancellationToken);
+        rows.Sort((a, b) => a.ActivatesAt != b.ActivatesAt ? a.ActivatesAt.CompareTo(b.ActivatesAt) : string.CompareOrdinal(a.Id, b.Id));
+
+        var retain = options.Value.Keys.RetainAfterRetirement;
+        var entries = new List<KeyEntry>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var successorActivates = i + 1 < rows.Count ? rows[i + 1].ActivatesAt : DateTimeOffset.MaxValue;
+            var publishedUntil = successorActivates == DateTimeOffset.MaxValue ? DateTimeOffset.MaxValue : successorActivates + retain;
+            var existing = snapshot.ByKid.GetValueOrDefault(rows[i].Id);
+            entries.Add(new KeyEntry(
+                rows[i].Id,
+                rows[i].ActivatesAt,
+                publishedUntil,
+                rows[i].PublicJwk,
+                existing?.Credentials ?? LoadCredentials(rows[i])));
+        }
+
+        snapshot = new Snapshot(entries, entries.ToDictionary(e => e.Kid, StringComparer.Ordinal));
+    }
+
+    private async Task<SigningKey> CreateKeyAsync(DateTimeOffset activatesAt, CancellationToken cancellationToken)
+    {
+        await writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            var algorithm = options.Value.SigningAlgorithm;
+            var (privateKey, publicJwk, kid) = GenerateKey(algorithm);
+            var row = new SigningKey
+            {
+                Id = kid,
+                Algorithm = algorithm,
+                PublicJwk = publicJwk,
+                ProtectedPrivateKey = Convert.ToBase64String(protector.Protect(privateKey)),
+                CreatedAt = time.GetUtcNow(),
+                ActivatesAt = activatesAt,
+            };
+            CryptographicOperations.ZeroMemory(privateKey);
+
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+                db.SigningKeys.Add(row);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            logger.LogInformation("Created signing key {Kid} ({Algorithm}), signing from {ActivatesAt:O}", kid, algorithm, activatesAt);
+            await ReloadAsync(cancellationToken);
+            return row;
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    private SigningCredentials LoadCredentials(SigningKey row)
+    {
+        var pkcs8 = protector.Unprotect(Convert.FromBase64String(row.ProtectedPrivateKey));
+        try
+        {
+            switch (row.Algorithm)
+            {
+                case SigningAlgorithms.ES256:
+                    var ecdsa = ECDsa.Create();
+                    ecdsa.ImportPkcs8PrivateKey(pkcs8, out _);
+                    return new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = row.Id }, SecurityAlgorithms.EcdsaSha256);
+                case SigningAlgorithms.RS256:
+                    var rsa = RSA.Create();
+                    rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+                    return new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = row.Id }, SecurityAlgorithms.RsaSha256);
+                default:
+                    throw new InvalidOperationException($"Signing key {row.Id} has unknown algorithm '{row.Algorithm}'.");
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    /// <summary>Makes a key pair; the kid is its RFC 7638 JWK thumbprint.</summary>
+    private static (byte[] Pkcs8, string PublicJwk, string Kid) GenerateKey(string algorithm)
+    {
+        if (algorithm == SigningAlgorithms.RS256)
+        {
+            using var rsa = RSA.Create(2048);
+            var p = rsa.ExportParameters(false);
+            var n = Base64UrlEncoder.Encode(p.Modulus);
+            var e = Base64UrlEncoder.Encode(p.Exponent);
+            var kid = Thumbprint($"{{\"e\":\"{e}\",\"kty\":\"RSA\",\"n\":\"{n}\"}}");
+            var jwk = JsonSerializer.Serialize(new Dictionary<string, string> { ["kty"] = "RSA", ["use"] = "sig", ["alg"] = algorithm, ["kid"] = kid, ["n"] = n, ["e"] = e });
+            return (rsa.ExportPkcs8PrivateKey(), jwk, kid);
+        }
+
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var q = ecdsa.ExportParameters(false).Q;
+        var x = Base64UrlEncoder.Encode(q.X);
+        var y = Base64UrlEncoder.Encode(q.Y);
+        var ecKid = Thumbprint($"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{x}\",\"y\":\"{y}\"}}");
+        var ecJwk = JsonSerializer.Serialize(new Dictionary<string, string> { ["kty"] = "EC", ["use"] = "sig", ["alg"] = algorithm, ["kid"] = ecKid, ["crv"] = "P-256", ["x"] = x, ["y"] = y });
+        return (ecdsa.ExportPkcs8PrivateKey(), ecJwk, ecKid);
+    }
+
+    public void Dispose() => writeGate.Dispose();
+
+    private static string Thumbprint(string canonicalJwk) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalJwk)));
+
+    private sealed record KeyEntry(string Kid, DateTimeOffset ActivatesAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
+
+    private sealed record Snapshot(IReadOnlyList<KeyEntry> Keys, IReadOnlyDictionary<string, KeyEntry> ByKid)
+    {
+        public static readonly Snapshot Empty = new([], new Dictionary<string, KeyEntry>());
+    }
+
+    private sealed record JwksCache(Snapshot Source, string Json, DateTimeOffset From, DateTimeOffset Until);
+}
+
+/// <summary>Initialises the ring before the server takes requests, then keeps it current: rotation on schedule, keys made by other instances.</summary>
+internal sealed class SigningKeyMaintenance(SigningKeyRing ring, IOptions<TokenOptions> options, TimeProvider time, ILogger<SigningKeyMaintenance> logger) : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ring.EnsureCurrentAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Keys.ReloadInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ring.EnsureCurrentAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A store hiccup must not stop maintenance; the keys in memory keep working.
+                logger.LogWarning(ex, "Signing key maintenance failed; retrying at the next tick");
+            }
+        }
+    }
+}

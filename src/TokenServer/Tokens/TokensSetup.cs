@@ -1,0 +1,149 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TokenServer.Hosting;
+using TokenServer.Store;
+
+namespace TokenServer.Tokens;
+
+public static class Policies
+{
+    /// <summary>An account whose system role is <c>admin</c>.</summary>
+    public const string Admin = "admin";
+}
+
+public static class TokensSetup
+{
+    public static WebApplicationBuilder AddTokens(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
+
+        // The Data Protection key ring lives in the store beside the keys it protects, so a
+        // restart or a second instance can still read the signing keys.
+        services.AddDataProtection().SetApplicationName("TokenServer").PersistKeysToDbContext<TokenServerDb>();
+
+        services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<RevocationList>();
+        services.AddScoped<SessionTokens>();
+        services.AddSingleton<AccessTokenInspector>();
+        services.AddHostedService<SigningKeyMaintenance>();
+        services.AddHostedService<RevocationSync>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<SigningKeyRing, IOptions<TokenOptions>, TimeProvider, RevocationList>(ConfigureBearer);
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthFailureResultHandler>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(TokenClaims.Role, AccountRoles.Admin));
+        return builder;
+    }
+
+    public static IApplicationBuilder UsePresentedTokens(this IApplicationBuilder app) => app.UseMiddleware<AmbiguousTokenMiddleware>();
+
+    private static void ConfigureBearer(JwtBearerOptions bearer, SigningKeyRing ring, IOptions<TokenOptions> tokenOptions, TimeProvider time, RevocationList revocations)
+    {
+        var o = tokenOptions.Value;
+        bearer.MapInboundClaims = false;
+        bearer.RequireHttpsMetadata = false;
+        // Validation keys come from the key ring in memory: the server never fetches its own
+        // discovery document over the network.
+        bearer.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = o.Issuer,
+            ValidAudience = o.Audience,
+            // RFC 8725 §3.1: an allow-list; "none" and HMAC (which an attacker could sign with
+            // our public key) are never accepted.
+            ValidAlgorithms = SigningAlgorithms.Allowed,
+            // RFC 8725 §3.11 and RFC 9068 §4: explicit typing keeps other JWTs out.
+            ValidTypes = [TokenClaims.AccessTokenType],
+            IssuerSigningKeyResolver = (_, _, kid, _) => ring.ResolveValidationKeys(kid),
+            TryAllIssuerSigningKeys = false,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                return notBefore is not null && expires is not null && now < expires.Value && notBefore.Value <= now + o.ClockSkew;
+            },
+            NameClaimType = TokenClaims.PreferredUsername,
+            RoleClaimType = TokenClaims.Role,
+        };
+        bearer.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context =>
+            {
+                var presented = PresentedToken.From(context.HttpContext);
+                if (presented.Token is null)
+                {
+                    context.NoResult();
+                }
+                else if (presented.Token.Length > o.MaxTokenLength)
+                {
+                    context.Fail("The token is longer than any this server issues.");
+                }
+                else
+                {
+                    context.Token = presented.Token;
+                }
+
+                return Task.CompletedTask;
+            },
+            OnTokenValidated = context =>
+            {
+                var failure = CheckValidatedToken(context, revocations);
+                if (failure is not null)
+                {
+                    context.Fail(failure);
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    private static string? CheckValidatedToken(TokenValidatedContext context, RevocationList revocations)
+    {
+        if (context.SecurityToken is not JsonWebToken jwt)
+        {
+            return "Not a JWS.";
+        }
+
+        // RFC 7515 §4.1.11: we understand no critical extension, so a token naming one is refused.
+        if (jwt.TryGetHeaderValue<object>("crit", out _))
+        {
+            return "Critical header extensions are not supported.";
+        }
+
+        var principal = context.Principal!;
+        var sid = principal.FindFirstValue(TokenClaims.SessionId);
+        var jti = principal.FindFirstValue(JwtRegisteredClaimNames.Jti);
+        var sub = principal.FindFirstValue(JwtRegisteredClaimNames.Sub);
+        if (sid is null || jti is null || sub is null || principal.FindFirst(JwtRegisteredClaimNames.Iat) is null)
+        {
+            return "Required claims are missing.";
+        }
+
+        if (revocations.IsRevoked(sid, jti))
+        {
+            return "The token has been revoked.";
+        }
+
+        // CONTRACTS.md: with the User + Auth-Token pair, the user must be the token's subject.
+        var user = PresentedToken.From(context.HttpContext).UserHeader;
+        if (user is not null
+            && !string.Equals(user, principal.FindFirstValue(TokenClaims.PreferredUsername), StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(user, principal.FindFirstValue(TokenClaims.Email), StringComparison.OrdinalIgnoreCase))
+        {
+            return "The User header does not name the token's subject.";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenServer.Auth;
+using TokenServer.Store;
+
+namespace TokenServer.Users;
+
+public sealed record NewAccount(string Email, string Password, string FullName, string Role, string? Username);
+
+public enum RegistrationConflict
+{
+    None,
+    Email,
+    Username,
+}
+
+/// <summary>Creates accounts: field rules, case-insensitive uniqueness, hashing.</summary>
+public sealed partial class AccountRegistry(
+    TokenServerDb db,
+    PasswordHasher hasher,
+    AuditLog audit,
+    IOptions<PasswordOptions> passwordOptions,
+    TimeProvider time)
+{
+    [GeneratedRegex("^[A-Za-z0-9._-]{3,64}$")]
+    private static partial Regex UsernamePattern();
+
+    /// <summary>Per-field messages for a registration; empty when every field is acceptable.</summary>
+    public Dictionary<string, string[]> Validate(string? email, string? password, string? fullName, string? role, string? username)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            errors["email"] = ["Give an email address."];
+        }
+        else if (email.Length > 320 || !MailAddress.TryCreate(email.Trim(), out var parsed) || parsed.Address != email.Trim() || !parsed.Host.Contains('.', StringComparison.Ordinal))
+        {
+            errors["email"] = ["Give a valid email address such as name@example.org."];
+        }
+
+        if (PasswordPolicy.Check(password, email, passwordOptions.Value) is { } passwordProblem)
+        {
+            errors["password"] = [passwordProblem];
+        }
+
+        if (string.IsNullOrWhiteSpace(fullName))
+        {
+            errors["full_name"] = ["Give your full name."];
+        }
+        else if (fullName.Length > 200)
+        {
+            errors["full_name"] = ["Use at most 200 characters."];
+        }
+
+        if (role is not null && !AccountRoles.All.Contains(role))
+        {
+            errors["role"] = [$"Choose one of: {string.Join(", ", AccountRoles.All)}."];
+        }
+
+        if (username is not null && !UsernamePattern().IsMatch(username))
+        {
+            errors["username"] = ["Use 3 to 64 letters, digits, dots, dashes or underscores."];
+        }
+
+        return errors;
+    }
+
+    public async Task<(Account? Account, RegistrationConflict Conflict)> CreateAsync(NewAccount request, long? actorId, CancellationToken cancellationToken)
+    {
+        var email = request.Email.Trim();
+        var normalizedEmail = CredentialChecker.Normalize(email);
+        var normalizedUsername = request.Username is null ? null : CredentialChecker.Normalize(request.Username);
+
+        // A username may not equal another account's email or the reverse: both are login names.
+        if (await db.Accounts.AnyAsync(a => a.NormalizedEmail == normalizedEmail || a.NormalizedUsername == normalizedEmail, cancellationToken))
+        {
+            return (null, RegistrationConflict.Email);
+        }
+
+        if (normalizedUsername is not null
+            && await db.Accounts.AnyAsync(a => a.NormalizedUsername == normalizedUsername || a.NormalizedEmail == normalizedUsername, cancellationToken))
+        {
+            return (null, RegistrationConflict.Username);
+        }
+
+        var account = new Account
+        {
+            Email = email,
+            NormalizedEmail = normalizedEmail,
+            Username = request.Username,
+            NormalizedUsername = normalizedUsername,
+            FullName = request.FullName.Trim(),
+            PasswordHash = hasher.Hash(request.Password),
+            Role = request.Role,
+            Status = AccountStatuses.Active,
+            IsActivated = true,
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Accounts.Add(account);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Two registrations raced past the check above; the unique index decided.
+            db.Entry(account).State = EntityState.Detached;
+            return (null, RegistrationConflict.Email);
+        }
+
+        audit.Record(AuditEventTypes.Registered, account.Id, $"role {account.Role}", actorId);
+        await db.SaveChangesAsync(cancellationToken);
+        return (account, RegistrationConflict.None);
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenServer.Auth;
+using TokenServer.Store;
+
+namespace TokenServer.Users;
+
+public sealed class BootstrapOptions
+{
+    public const string Section = "TokenServer:Bootstrap";
+
+    public string? AdminEmail { get; set; }
+
+    public string? AdminPassword { get; set; }
+}
+
+internal sealed class BootstrapOptionsValidator(IOptions<PasswordOptions> passwords) : IValidateOptions<BootstrapOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BootstrapOptions o)
+    {
+        if (string.IsNullOrEmpty(o.AdminEmail) && string.IsNullOrEmpty(o.AdminPassword))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        if (string.IsNullOrWhiteSpace(o.AdminEmail) || !o.AdminEmail.Contains('@', StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Fail("TokenServer:Bootstrap:AdminEmail must be an email address when TokenServer:Bootstrap:AdminPassword is set.");
+        }
+
+        return PasswordPolicy.Check(o.AdminPassword, o.AdminEmail, passwords.Value) is { } problem
+            ? ValidateOptionsResult.Fail($"TokenServer:Bootstrap:AdminPassword is not acceptable: {problem}")
+            : ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>Creates the configured admin at start if no account has that email (CONTRACTS.md operator contract).</summary>
+internal sealed class AdminBootstrap(IServiceScopeFactory scopes, IOptions<BootstrapOptions> options, ILogger<AdminBootstrap> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (string.IsNullOrWhiteSpace(o.AdminEmail) || string.IsNullOrEmpty(o.AdminPassword))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+        var normalized = CredentialChecker.Normalize(o.AdminEmail);
+        if (await db.Accounts.AnyAsync(a => a.NormalizedEmail == normalized, cancellationToken))
+        {
+            return;
+        }
+
+        var registry = scope.ServiceProvider.GetRequiredService<AccountRegistry>();
+        var (account, _) = await registry.CreateAsync(new NewAccount(o.AdminEmail, o.AdminPassword, "Administrator", AccountRoles.Admin, null), null, cancellationToken);
+        if (account is not null)
+        {
+            logger.LogInformation("Created bootstrap admin account {AccountId}", account.Id);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
