@@ -68,19 +68,21 @@ internal sealed class AuthFailureResultHandler : IAuthorizationMiddlewareResultH
 {
     private readonly AuthorizationMiddlewareResultHandler fallback = new();
 
-    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Challenged)
         {
-            var failed = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is not null;
-            return AuthFailures.WriteAsync(context, failed ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            // The handler caches its result per request, so this does not validate the token twice.
+            var result = await context.AuthenticateAsync();
+            await AuthFailures.WriteAsync(context, result.Failure is not null ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
         }
-
-        if (authorizeResult.Forbidden)
+        else if (authorizeResult.Forbidden)
         {
-            return AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            await AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
         }
-
-        return fallback.HandleAsync(next, context, policy, authorizeResult);
+        else
+        {
+            await fallback.HandleAsync(next, context, policy, authorizeResult);
+        }
     }
 }

@@ -19,7 +19,7 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
 
     private readonly string databasePath = Path.Combine(Path.GetTempPath(), $"tokenserver-test-{Guid.NewGuid():N}.db");
 
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    public TestClock Time { get; } = new(DateTimeOffset.UtcNow);
 
     /// <summary>Configuration keys as an operator would set them, applied when the server starts.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
@@ -63,4 +63,14 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
             }
         }
     }
+}
+
+/// <summary>
+/// A fake clock for "now", while background polling keeps wall-clock cadence: advancing the
+/// fake clock by days must not fire a one-second poll timer a million times.
+/// </summary>
+public sealed class TestClock(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        System.CreateTimer(callback, state, dueTime, period);
 }
