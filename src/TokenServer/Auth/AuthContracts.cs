@@ -90,3 +90,18 @@ public static class OAuthErrors
     public const string UnsupportedGrantType = "unsupported_grant_type";
     public const string UnsupportedTokenType = "unsupported_token_type";
 }
+
+/// <summary>The form fields of the token endpoint (RFC 6749 §4.3.2, §6), for the OpenAPI document.</summary>
+public sealed record TokenRequestForm(
+    [property: JsonPropertyName("grant_type")] string GrantType,
+    [property: JsonPropertyName("username")] string? Username,
+    [property: JsonPropertyName("password")] string? Password,
+    [property: JsonPropertyName("refresh_token")] string? RefreshToken,
+    [property: JsonPropertyName("client_id")] string? ClientId,
+    [property: JsonPropertyName("client_secret")] string? ClientSecret,
+    [property: JsonPropertyName("scope")] string? Scope);
+
+/// <summary>The form fields of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1), for the OpenAPI document.</summary>
+public sealed record TokenForm(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("token_type_hint")] string? TokenTypeHint);

@@ -22,17 +22,17 @@ public static class AuthEndpoints
         var group = app.MapGroup("/api/v1/auth").WithTags("Auth").WithNoStore();
 
         group.MapPost("/register", Register)
-            .Accepts<RegisterRequest>("application/json")
+            .DocumentsBody<RegisterRequest>("application/json")
             .WithSummary("Create an account")
             .WithDescription("Self-registration may choose the role researcher (default) or viewer; any other role needs an admin's bearer token.");
         group.MapPost("/login", Login)
-            .Accepts<LoginRequest>("application/json", "application/x-www-form-urlencoded")
+            .DocumentsBody<LoginRequest>("application/json", "application/x-www-form-urlencoded")
             .WithSummary("Log in with email (or username) and password");
         group.MapPost("/refresh", Refresh)
-            .Accepts<RefreshRequest>("application/json", "application/x-www-form-urlencoded")
+            .DocumentsBody<RefreshRequest>("application/json", "application/x-www-form-urlencoded")
             .WithSummary("Exchange a refresh token for a new pair (the old refresh token stops working)");
         group.MapPost("/logout", Logout).RequireAuthorization()
-            .Accepts<LogoutRequest>("application/json")
+            .DocumentsBody<LogoutRequest>("application/json")
             .WithSummary("Revoke the current session and its tokens");
         group.MapGet("/me", Me).RequireAuthorization().WithSummary("The caller's profile, organizations and roles");
         return app;

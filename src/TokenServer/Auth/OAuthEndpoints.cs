@@ -19,13 +19,13 @@ public static class OAuthEndpoints
     {
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
         group.MapPost("/token", Token).DisableAntiforgery()
-            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password or refresh_token");
         group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
-            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
         group.MapPost("/introspect", Introspect).RequireAuthorization(Policies.Admin).DisableAntiforgery()
-            .Accepts<IFormCollection>("application/x-www-form-urlencoded")
+            .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Describe a token (RFC 7662); admin only");
         return app;
     }

@@ -43,6 +43,7 @@ internal static class OpenApi
                 },
             });
             o.OperationFilter<AuthorizeOperationFilter>();
+            o.OperationFilter<BodyDocumentationFilter>();
             o.CustomSchemaIds(t => t.FullName?.Replace("TokenServer.", string.Empty, StringComparison.Ordinal).Replace('+', '.'));
         });
         return services;
@@ -76,6 +77,24 @@ internal static class OpenApi
                 [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
                 [new OpenApiSecuritySchemeReference(PasswordFlowScheme, context.Document)] = [],
             });
+        }
+    }
+
+    private sealed class BodyDocumentationFilter : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<BodyDocumentation>().FirstOrDefault() is not { } body)
+            {
+                return;
+            }
+
+            var schema = context.SchemaGenerator.GenerateSchema(body.Type, context.SchemaRepository);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = body.ContentTypes.ToDictionary(t => t, _ => new OpenApiMediaType { Schema = schema }),
+            };
         }
     }
 }
