@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -8,16 +7,16 @@ using Microsoft.Extensions.Time.Testing;
 namespace TokenServer.Tests.Infrastructure;
 
 /// <summary>
-/// One server per test: a fresh SQLite file of its own (a real file, so concurrent requests
-/// behave as in production), a fake clock, and a low BCrypt cost. Settings can be changed
-/// before the first request.
+/// One server per test: a fresh store of its own (a real SQLite file, so concurrent requests
+/// behave as in production, or a fresh PostgreSQL database in the PostgreSQL build), a fake
+/// clock, and a low BCrypt cost. Settings can be changed before the first request.
 /// </summary>
 public sealed class TokenServerFactory : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "admin@tokenserver.test";
     public const string AdminPassword = "admin-password-123";
 
-    private readonly string databasePath = Path.Combine(Path.GetTempPath(), $"tokenserver-test-{Guid.NewGuid():N}.db");
+    private readonly TestStore store = TestStore.Create();
 
     public TestClock Time { get; } = new(DateTimeOffset.UtcNow);
 
@@ -29,12 +28,13 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
         ["TokenServer:Bootstrap:AdminPassword"] = AdminPassword,
     };
 
-    public string DatabasePath => databasePath;
+    public TestStore Store => store;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:TokenServer", $"Data Source={databasePath}");
+        builder.UseSetting("Database:Provider", store.Provider);
+        builder.UseSetting("ConnectionStrings:TokenServer", store.ConnectionString);
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
@@ -50,18 +50,7 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            try
-            {
-                File.Delete(databasePath + suffix);
-            }
-            catch (IOException)
-            {
-                // A file still open on some platform is left for the OS temp cleaner.
-            }
-        }
+        store.Dispose();
     }
 }
 

@@ -200,7 +200,7 @@ public sealed class AdministrationTests : IDisposable
         using var stronger = new TokenServerFactory();
         stronger.Settings["TokenServer:Passwords:WorkFactor"] = "5";
         // A second server on the same store, as after an operator raised the cost and restarted.
-        var strongerFactory = stronger.WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:TokenServer", $"Data Source={factory.DatabasePath}"));
+        var strongerFactory = stronger.WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:TokenServer", factory.Store.ConnectionString));
 
         var strongerClient = strongerFactory.CreateClient();
         await strongerClient.LoginAsync("upgrade@example.org");
