@@ -26,6 +26,7 @@ public sealed class SigningKeyRing(
     private readonly SemaphoreSlim writeGate = new(1, 1);
     private volatile Snapshot snapshot = Snapshot.Empty;
     private volatile JwksCache? jwks;
+    private long lastUnknownKidReload;
 
     /// <summary>The key that signs now: the newest one whose activation time has come.</summary>
     public SigningCredentials CurrentSigningCredentials
@@ -54,7 +55,38 @@ public sealed class SigningKeyRing(
             return [entry.Credentials.Key];
         }
 
+        if (kid is not null)
+        {
+            ReloadSoon();
+        }
+
         return [];
+    }
+
+    /// <summary>
+    /// A kid we do not know may be a key another instance has just created: reload in the
+    /// background, at most once every two seconds whatever kids strangers send.
+    /// </summary>
+    private void ReloadSoon()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastUnknownKidReload);
+        if (now - last < 2000 || Interlocked.CompareExchange(ref lastUnknownKidReload, now, last) != last)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ReloadAsync(CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Reloading the signing keys after an unknown kid failed");
+            }
+        });
     }
 
     /// <summary>The JWKS document (RFC 7517): public parts only, as stored at key creation.</summary>

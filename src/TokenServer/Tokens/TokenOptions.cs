@@ -29,7 +29,7 @@ public sealed class TokenOptions
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often each instance reads revocations made by other instances.</summary>
-    public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Longest presented token accepted; longer ones are refused before any parsing (RFC 8725 §3.x hygiene).</summary>
     public int MaxTokenLength { get; set; } = 8192;

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using TokenServer.Tests.Infrastructure;
+
+namespace TokenServer.Tests.MultiInstance;
+
+/// <summary>Issue 6: several instances behind one address share everything through the store.</summary>
+public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<TwoInstances>
+{
+    private HttpClient A => servers.A;
+
+    private HttpClient B => servers.B;
+
+    [Fact]
+    public async Task TokenFromA_WorksOnB()
+    {
+        var tokens = await A.RegisterAndLoginAsync("ab@example.org");
+
+        using var me = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task LogoutOnA_IsHonouredByB_WithinOneSecond()
+    {
+        var tokens = await A.RegisterAndLoginAsync("logout-ab@example.org");
+        using (var before = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        using (var logout = await A.PostJsonWithTokenAsync("/api/v1/auth/logout", new { }, tokens.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var status = HttpStatusCode.OK;
+        while (clock.Elapsed < TimeSpan.FromSeconds(1) && status == HttpStatusCode.OK)
+        {
+            using var me = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
+            status = me.StatusCode;
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    [Fact]
+    public async Task ConcurrentRefreshOnAAndB_HasExactlyOneWinner()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var tokens = await A.RegisterAndLoginAsync($"race{round}@example.org");
+
+            var responses = await Task.WhenAll(
+                A.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = tokens.RefreshToken }),
+                B.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = tokens.RefreshToken }));
+
+            Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+            Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
+            foreach (var r in responses)
+            {
+                r.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ReuseDetectedOnB_RevokesTheSessionOnA()
+    {
+        var tokens = await A.RegisterAndLoginAsync("reuse-ab@example.org");
+        using var first = await A.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = tokens.RefreshToken });
+        var rotated = await first.ReadJsonAsync();
+
+        using var reuse = await B.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = tokens.RefreshToken });
+        Assert.Equal(HttpStatusCode.Unauthorized, reuse.StatusCode);
+
+        using var next = await A.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = rotated.GetProperty("refresh_token").GetString() });
+        Assert.Equal(HttpStatusCode.Unauthorized, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task KeyRotatedOnA_IsUsedByB()
+    {
+        var admin = await A.LoginAsync(TwoInstances.AdminEmail, TwoInstances.AdminPassword);
+        using var rotate = await A.PostJsonWithTokenAsync("/api/v1/admin/keys/rotate", new { }, admin.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, rotate.StatusCode);
+        var kid = (await rotate.ReadJsonAsync()).GetProperty("kid").GetString();
+
+        // The new key signs once PublishLead (3 s here) has passed; B has reloaded it by then.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var fromB = await B.LoginAsync(TwoInstances.AdminEmail, TwoInstances.AdminPassword);
+
+        Assert.Equal(kid, new JsonWebToken(fromB.AccessToken).Kid);
+        using var onA = await A.GetWithTokenAsync("/api/v1/auth/me", fromB.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
+    }
+}
