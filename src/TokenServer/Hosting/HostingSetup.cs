@@ -1,6 +1,8 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
 
 namespace TokenServer.Hosting;
@@ -29,11 +31,59 @@ public static class HostingSetup
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddOpenApiDocument();
+        builder.AddForwardedHeaders();
         return builder;
+    }
+
+    /// <summary>
+    /// Behind a reverse proxy (README "Production on PostgreSQL"), trust X-Forwarded-For and
+    /// X-Forwarded-Proto only from the proxies named in ForwardedHeaders:KnownProxies, so client
+    /// addresses in sessions, audit and rate limits are the real ones and cannot be forged by
+    /// clients talking to the server directly.
+    /// </summary>
+    private static void AddForwardedHeaders(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection("ForwardedHeaders");
+        if (!section.GetValue<bool>("Enabled"))
+        {
+            return;
+        }
+
+        var proxies = section.GetSection("KnownProxies").Get<string[]>() ?? [];
+        var addresses = new List<IPAddress>();
+        foreach (var proxy in proxies)
+        {
+            if (!IPAddress.TryParse(proxy, out var address))
+            {
+                throw new InvalidOperationException($"ForwardedHeaders:KnownProxies contains '{proxy}', which is not an IP address.");
+            }
+
+            addresses.Add(address);
+        }
+
+        if (addresses.Count == 0)
+        {
+            throw new InvalidOperationException("ForwardedHeaders:Enabled is true, so ForwardedHeaders:KnownProxies must list the proxies' IP addresses (for example ForwardedHeaders__KnownProxies__0=10.0.0.5).");
+        }
+
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownProxies.Clear();
+            foreach (var address in addresses)
+            {
+                o.KnownProxies.Add(address);
+            }
+        });
     }
 
     public static WebApplication UseHosting(this WebApplication app)
     {
+        if (app.Configuration.GetValue<bool>("ForwardedHeaders:Enabled"))
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSecurityHeaders();
