@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace TokenServer.LoadRunner;
+
+/// <summary>Accounts and data the scenarios share, made over HTTP before any timing starts.</summary>
+internal sealed class Setup
+{
+    public const string AdminEmail = "bench-admin@example.org";
+    public const string UserEmail = "bench-user@example.org";
+
+    public required string UserToken { get; init; }
+
+    public (string ClientId, string Secret)? ServiceClient { get; init; }
+
+    public bool HasSamples { get; init; }
+
+    public static async Task<Setup> CreateAsync(HttpClient client, RunOptions options)
+    {
+        using (var register = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = UserEmail, password = Program.PasswordFor, full_name = "Bench User" }))
+        {
+            register.EnsureSuccessStatusCode();
+        }
+
+        var user = await LoginAsync(client, UserEmail);
+        var admin = await LoginAsync(client, AdminEmail);
+        var service = await TryCreateServiceClientAsync(client, admin);
+        var samples = await TrySeedSamplesAsync(client, admin, options.Samples);
+        return new Setup { UserToken = user.Access, ServiceClient = service, HasSamples = samples };
+    }
+
+    public static async Task<(string Access, string Refresh)> LoginAsync(HttpClient client, string email)
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = Program.PasswordFor });
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (json.GetProperty("access_token").GetString()!, json.GetProperty("refresh_token").GetString()!);
+    }
+
+    private static async Task<(string, string)?> TryCreateServiceClientAsync(HttpClient client, (string Access, string Refresh) admin)
+    {
+        using var org = await Send(client, HttpMethod.Post, "/api/v1/admin/organizations", admin.Access, new { slug = "bench-lab", name = "Bench Lab" });
+        using var created = await Send(client, HttpMethod.Post, "/api/v1/organizations/bench-lab/service-users", admin.Access, new { name = "bench-robot", role = "member" });
+        if (!created.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var json = await created.Content.ReadFromJsonAsync<JsonElement>();
+        return (json.GetProperty("client_id").GetString()!, json.GetProperty("client_secret").GetString()!);
+    }
+
+    /// <summary>Fills the store with samples through the bulk-submission route, in chunks.</summary>
+    private static async Task<bool> TrySeedSamplesAsync(HttpClient client, (string Access, string Refresh) admin, int count)
+    {
+        using var template = await client.GetAsync("/api/v1/bulk-submit/template/default");
+        using var projects = await client.GetAsync("/api/v1/projects/");
+        if (!projects.IsSuccessStatusCode || !template.IsSuccessStatusCode)
+        {
+            return false;
+        }
+
+        using var project = await Send(client, HttpMethod.Post, "/api/v1/projects/", admin.Access, new { title = "Bench project", description = "Load-runner data", is_public = true }, "bench-lab");
+        if (!project.IsSuccessStatusCode)
+        {
+            return false;
+        }
+
+        var accession = (await project.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accession").GetString();
+        var header = (await template.Content.ReadAsStringAsync()).Trim();
+        var columns = header.Split(',');
+        const int chunk = 2000;
+        for (var start = 0; start < count; start += chunk)
+        {
+            var csv = new StringBuilder(header).Append('\n');
+            for (var i = start; i < Math.Min(count, start + chunk); i++)
+            {
+                csv.AppendJoin(',', columns.Select(c => c switch
+                {
+                    "project" or "project_accession" => accession,
+                    "title" or "sample_title" or "name" => $"Sample {i}",
+                    "organism" => "Homo sapiens",
+                    "taxon_id" or "taxon" => "9606",
+                    _ => $"v{i}",
+                })).Append('\n');
+            }
+
+            using var content = new StringContent(csv.ToString(), Encoding.UTF8, "text/csv");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/bulk-submit/?checklist=default") { Content = content };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin.Access);
+            request.Headers.Add("x-org-slug", "bench-lab");
+            using var response = await client.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"sample seeding stopped: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                return start > 0;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string token, object body, string? org = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (org is not null)
+        {
+            request.Headers.Add("x-org-slug", org);
+        }
+
+        return await client.SendAsync(request);
+    }
+}
+
+internal interface IScenario
+{
+    string Name { get; }
+
+    Task<ScenarioResult> RunAsync(HttpClient client, RunOptions options);
+}
+
+/// <summary>A fixed-time closed-loop scenario: every worker sends its next request when the last one answered.</summary>
+internal sealed class Scenario(string name, Func<HttpClient, int, Task<object?>> initWorker, Func<HttpClient, object?, Task<int>> request, int? concurrency = null) : IScenario
+{
+    public string Name => name;
+
+    public async Task<ScenarioResult> RunAsync(HttpClient client, RunOptions options)
+    {
+        var recorder = new Recorder();
+        var workers = concurrency ?? options.Concurrency;
+        var states = await Task.WhenAll(Enumerable.Range(0, workers).Select(i => initWorker(client, i)));
+        var clock = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(options.Seconds);
+        await Task.WhenAll(states.Select(state => Task.Run(async () =>
+        {
+            var latencies = recorder.NewWorker();
+            while (clock.Elapsed < deadline)
+            {
+                var started = Stopwatch.GetTimestamp();
+                int status;
+                try
+                {
+                    status = await request(client, state);
+                }
+                catch (HttpRequestException)
+                {
+                    status = 599;
+                }
+                catch (TaskCanceledException)
+                {
+                    status = 598;
+                }
+
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                recorder.Status(status);
+            }
+        })));
+        return recorder.Result(name, clock.Elapsed.TotalSeconds);
+    }
+}
+
+internal static class Scenarios
+{
+    public static IEnumerable<IScenario> All(Setup setup, RunOptions options)
+    {
+        yield return new Scenario("public-get-health", NoState, (c, _) => Get(c, "/api/v1/health", null));
+        yield return new Scenario("protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken));
+        if (setup.HasSamples)
+        {
+            yield return new Scenario("list-samples-100k", NoState, (c, _) => Get(c, $"/api/v1/samples/?page={Random.Shared.Next(1, 50)}&page_size=100", null));
+        }
+
+        yield return new Scenario("login", NoState, (c, _) => PostJson(c, "/api/v1/auth/login", new { email = Setup.UserEmail, password = Program.PasswordFor }));
+        yield return new Scenario("refresh-rotation", async (c, _) => new Chain((await Setup.LoginAsync(c, Setup.UserEmail)).Refresh), RefreshAsync);
+        if (setup.ServiceClient is { } service)
+        {
+            var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = service.ClientId, ["client_secret"] = service.Secret };
+            yield return new Scenario("client-credentials", NoState, async (c, _) =>
+            {
+                using var response = await c.PostAsync("/api/v1/auth/token", new FormUrlEncodedContent(form));
+                return (int)response.StatusCode;
+            });
+        }
+
+        // Idle reference for the flood: the same few readers with nothing else going on.
+        yield return new Scenario("protected-get-me-4-readers", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken), concurrency: 4);
+        yield return Flood(setup);
+    }
+
+    private static Task<object?> NoState(HttpClient client, int worker) => Task.FromResult<object?>(null);
+
+    private static async Task<int> Get(HttpClient client, string path, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+        return (int)response.StatusCode;
+    }
+
+    private static async Task<int> PostJson(HttpClient client, string path, object body)
+    {
+        using var response = await client.PostAsJsonAsync(path, body);
+        return (int)response.StatusCode;
+    }
+
+    private static async Task<int> RefreshAsync(HttpClient client, object? state)
+    {
+        var chain = (Chain)state!;
+        using var response = await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refresh_token = chain.Token });
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            chain.Token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("refresh_token").GetString()!;
+        }
+
+        return (int)response.StatusCode;
+    }
+
+    private sealed class Chain(string token)
+    {
+        public string Token { get; set; } = token;
+    }
+
+    /// <summary>
+    /// Logins at four times the hashing capacity (four flooders per core, each core hashing one
+    /// password at a time) while four readers keep calling a protected GET; reports the readers.
+    /// </summary>
+    private static BackgroundScenario Flood(Setup setup) => new(
+        new Scenario("flood-protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken), concurrency: 4),
+        async (client, stop) =>
+        {
+            var flooders = 4 * 4 * Environment.ProcessorCount;
+            var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+            await Task.WhenAll(Enumerable.Range(0, flooders).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    int status;
+                    try
+                    {
+                        status = await PostJson(client, "/api/v1/auth/login", new { email = Setup.UserEmail, password = Program.PasswordFor });
+                    }
+                    catch (HttpRequestException)
+                    {
+                        status = 599;
+                    }
+
+                    statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+                }
+            })));
+            return new JsonObject
+            {
+                ["login_flooders"] = flooders,
+                ["login_statuses"] = new JsonObject(statuses.OrderBy(s => s.Key).Select(s => KeyValuePair.Create(s.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)s.Value))),
+            };
+        });
+}
+
+/// <summary>Runs a background load for the whole measured run, starting a second earlier so the measured part sees it saturated.</summary>
+internal sealed class BackgroundScenario(Scenario measured, Func<HttpClient, CancellationToken, Task<JsonObject>> background) : IScenario
+{
+    public string Name => measured.Name;
+
+    public async Task<ScenarioResult> RunAsync(HttpClient client, RunOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        var flood = background(client, stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var result = await measured.RunAsync(client, options);
+        await stop.CancelAsync();
+        var extra = await flood;
+        // A 503 from the hashing gate is the designed answer to a login flood; any other 5xx is a failure.
+        return result with { Extra = extra, ServerErrors = result.ServerErrors + extra["login_statuses"]!.AsObject().Where(s => int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture) is >= 500 and not 503).Sum(s => s.Value!.GetValue<int>()) };
+    }
+}
