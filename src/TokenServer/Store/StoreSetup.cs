@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -56,7 +58,7 @@ public static class StoreSetup
             }
 
             EnsureDirectory(sqlite.DataSource);
-            builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>(o => o.UseSqlite(sqlite.ConnectionString));
+            builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>(o => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(SqliteBusyTimeout.Instance));
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -78,6 +80,33 @@ public static class StoreSetup
         {
             Directory.CreateDirectory(directory);
         }
+    }
+}
+
+/// <summary>
+/// Microsoft.Data.Sqlite retries a busy database by sleeping 150 ms between attempts, which
+/// turns every short write conflict into a 150 ms stall. SQLite's own busy handler waits in
+/// steps of a few milliseconds, so each connection gets a busy_timeout and contended writers
+/// queue closely behind each other.
+/// </summary>
+internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
+{
+    public static readonly SqliteBusyTimeout Instance = new();
+
+    private const string Pragma = "PRAGMA busy_timeout = 10000;";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragma;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = Pragma;
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 
