@@ -44,6 +44,8 @@ public static class TokensSetup
         return builder;
     }
 
+    private static readonly string[] UntrustedKeyHeaders = ["jku", "x5u", "jwk", "x5c"];
+
     public static IApplicationBuilder UsePresentedTokens(this IApplicationBuilder app) => app.UseMiddleware<AmbiguousTokenMiddleware>();
 
     private static void ConfigureBearer(JwtBearerOptions bearer, SigningKeyRing ring, IOptions<TokenOptions> tokenOptions, TimeProvider time, RevocationList revocations)
@@ -119,6 +121,16 @@ public static class TokensSetup
         if (jwt.TryGetHeaderValue<object>("crit", out _))
         {
             return "Critical header extensions are not supported.";
+        }
+
+        // RFC 8725 §3.10 and issue 5: key-locating headers are never trusted. The key is chosen
+        // by kid from our own ring only; a token carrying these was not minted here.
+        foreach (var header in UntrustedKeyHeaders)
+        {
+            if (jwt.TryGetHeaderValue<object>(header, out _))
+            {
+                return $"The '{header}' header is not accepted.";
+            }
         }
 
         var principal = context.Principal!;
