@@ -27,7 +27,13 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
         ["TokenServer:Passwords:WorkFactor"] = "4",
         ["TokenServer:Bootstrap:AdminEmail"] = AdminEmail,
         ["TokenServer:Bootstrap:AdminPassword"] = AdminPassword,
+
+        // Every test's requests share one client address; tests of the limit itself lower it.
+        ["TokenServer:RateLimits:PermitLimit"] = "100000",
     };
+
+    /// <summary>Extra service registrations for one test (a log capture, say), applied after the app's own.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; set; }
 
     public string DatabasePath => databasePath;
 
@@ -44,6 +50,7 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
+            ConfigureTestServices?.Invoke(services);
         });
     }
 
