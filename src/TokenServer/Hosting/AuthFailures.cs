@@ -93,19 +93,24 @@ internal sealed class AuthFailureResultHandler : IAuthorizationMiddlewareResultH
 {
     private readonly AuthorizationMiddlewareResultHandler fallback = new();
 
-    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Challenged)
         {
-            var failed = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is not null;
-            return AuthFailures.WriteAsync(context, failed ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            // The authentication middleware keeps only a successful result in the request's
+            // features, so a failed one is asked for again; the handler caches it per request,
+            // so the token is not validated twice.
+            var result = await context.AuthenticateAsync();
+            await AuthFailures.WriteAsync(context, result.Failure is not null ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            return;
         }
 
         if (authorizeResult.Forbidden)
         {
-            return AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            await AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            return;
         }
 
-        return fallback.HandleAsync(next, context, policy, authorizeResult);
+        await fallback.HandleAsync(next, context, policy, authorizeResult);
     }
 }
