@@ -166,6 +166,28 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public async Task AdminPasswordReset_RevokesEverySessionOfTheAccount_OnTheNextRequest()
+    {
+        var account = await client.RegisterAsync("reset@example.org");
+        var first = await client.LoginAsync("reset@example.org");
+        var second = await client.LoginAsync("reset@example.org");
+        var admin = await client.LoginAdminAsync();
+
+        using var reset = await client.PostJsonWithTokenAsync($"/api/v1/admin/accounts/{account.GetProperty("id").GetInt64()}/password", new { new_password = "reset-by-admin-1" }, admin.AccessToken);
+        Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+
+        foreach (var tokens in new[] { first, second })
+        {
+            using var me = await client.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        }
+
+        using var adminMe = await client.GetWithTokenAsync("/api/v1/auth/me", admin.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, adminMe.StatusCode);
+        await client.LoginAsync("reset@example.org", "reset-by-admin-1");
+    }
+
+    [Fact]
     public async Task SessionRoutes_WithoutToken_Return401()
     {
         using var list = await client.GetAsync("/api/v1/auth/sessions");
