@@ -11,11 +11,13 @@ builder.AddHosting();
 builder.AddStore();
 builder.AddTokens();
 builder.AddAccounts();
+builder.AddSecurity();
 
 var app = builder.Build();
 
 app.UseHosting();
 app.UseRouting();
+app.UseCredentialLimits();
 app.UsePresentedTokens();
 app.UseAuthentication();
 app.UseAuthorization();
@@ -26,6 +28,8 @@ app.MapAuth();
 app.MapOAuth();
 app.MapAdmin();
 app.MapOrganizations();
+app.MapSessions();
+app.MapAudit();
 
 app.Run();
 

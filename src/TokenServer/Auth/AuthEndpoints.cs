@@ -21,14 +21,14 @@ public static class AuthEndpoints
     {
         var group = app.MapGroup("/api/v1/auth").WithTags("Auth").WithNoStore();
 
-        group.MapPost("/register", Register)
+        group.MapPost("/register", Register).RequireCredentialRateLimit()
             .DocumentsBody<RegisterRequest>("application/json")
             .WithSummary("Create an account")
             .WithDescription("Self-registration may choose the role researcher (default) or viewer; any other role needs an admin's bearer token.");
-        group.MapPost("/login", Login)
+        group.MapPost("/login", Login).RequireCredentialRateLimit()
             .DocumentsBody<LoginRequest>("application/json", "application/x-www-form-urlencoded")
             .WithSummary("Log in with email (or username) and password");
-        group.MapPost("/refresh", Refresh)
+        group.MapPost("/refresh", Refresh).RequireCredentialRateLimit()
             .DocumentsBody<RefreshRequest>("application/json", "application/x-www-form-urlencoded")
             .WithSummary("Exchange a refresh token for a new pair (the old refresh token stops working)");
         group.MapPost("/logout", Logout).RequireAuthorization()

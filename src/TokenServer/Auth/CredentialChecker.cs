@@ -56,7 +56,7 @@ public sealed class CredentialChecker(
     {
         if (string.IsNullOrWhiteSpace(login) || string.IsNullOrEmpty(password) || login.Length > 320 || password.Length > 4096)
         {
-            hasher.VerifyDummy(password ?? string.Empty);
+            await hasher.VerifyDummyAsync(password ?? string.Empty, cancellationToken);
             return new CredentialResult(null, CredentialFailure.InvalidCredentials);
         }
 
@@ -64,13 +64,13 @@ public sealed class CredentialChecker(
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.NormalizedEmail == normalized || a.NormalizedUsername == normalized, cancellationToken);
         if (account is null)
         {
-            hasher.VerifyDummy(password);
+            await hasher.VerifyDummyAsync(password, cancellationToken);
             audit.Record(AuditEventTypes.LoginFailed, null, "unknown account", dialect: dialect);
             await db.SaveChangesAsync(cancellationToken);
             return new CredentialResult(null, CredentialFailure.InvalidCredentials);
         }
 
-        var check = hasher.Verify(password, account.PasswordHash);
+        var check = await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
         var now = time.GetUtcNow();
         CredentialFailure failure;
         if (account.Status != AccountStatuses.Active)
@@ -94,7 +94,7 @@ public sealed class CredentialChecker(
             account.LastLoginAt = now;
             if (check.NeedsRehash)
             {
-                account.PasswordHash = hasher.Hash(password);
+                account.PasswordHash = await hasher.HashAsync(password, cancellationToken);
             }
 
             audit.Record(AuditEventTypes.LoginSucceeded, account.Id, dialect: dialect);

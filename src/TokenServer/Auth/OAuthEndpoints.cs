@@ -18,7 +18,7 @@ public static class OAuthEndpoints
     public static IEndpointRouteBuilder MapOAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
-        group.MapPost("/token", Token).DisableAntiforgery()
+        group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password or refresh_token");
         group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
@@ -185,6 +185,10 @@ internal sealed class OAuthAuthFailureWriter : IAuthFailureWriter
         AuthFailureKind.MissingCredentials => OAuthEndpoints.Error(OAuthErrors.InvalidClient, "Authenticate with 'Authorization: Bearer <access_token>'.", StatusCodes.Status401Unauthorized),
         AuthFailureKind.InvalidToken => OAuthEndpoints.Error("invalid_token", "The access token is malformed, expired or revoked.", StatusCodes.Status401Unauthorized),
         AuthFailureKind.Forbidden => OAuthEndpoints.Error("insufficient_scope", "Only an administrator may use this endpoint.", StatusCodes.Status403Forbidden),
+        // RFC 6749 §5.2 has no code for these; temporarily_unavailable is the one it defines
+        // for an overloaded server (§4.1.2.1), and slow_down (RFC 8628 §3.5) for a client polling too fast.
+        AuthFailureKind.RateLimited => OAuthEndpoints.Error("slow_down", "Too many requests from your address. Retry after the number of seconds in Retry-After.", StatusCodes.Status429TooManyRequests),
+        AuthFailureKind.Overloaded => OAuthEndpoints.Error("temporarily_unavailable", "The server is busy. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
         _ => OAuthEndpoints.Error(OAuthErrors.InvalidRequest, "The request carries two different tokens. Send exactly one."),
     }).ExecuteAsync(context);
 }

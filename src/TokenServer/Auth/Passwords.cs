@@ -14,6 +14,14 @@ public sealed class PasswordOptions
     public int MinLength { get; set; } = 8;
 
     public int MaxLength { get; set; } = 1024;
+
+    /// <summary>BCrypt computations allowed at once; 0 (the default) means one per processor core.</summary>
+    public int MaxConcurrentHashes { get; set; }
+
+    /// <summary>BCrypt computations allowed to wait for a slot; beyond that credential routes answer 503 at once.</summary>
+    public int MaxQueuedHashes { get; set; } = 64;
+
+    internal int EffectiveMaxConcurrentHashes => MaxConcurrentHashes > 0 ? MaxConcurrentHashes : Environment.ProcessorCount;
 }
 
 internal sealed class PasswordOptionsValidator : IValidateOptions<PasswordOptions>
@@ -31,6 +39,16 @@ internal sealed class PasswordOptionsValidator : IValidateOptions<PasswordOption
             errors.Add("TokenServer:Passwords:MinLength and MaxLength must satisfy 1 <= MinLength <= MaxLength <= 4096.");
         }
 
+        if (o.MaxConcurrentHashes is < 0 or > 1024)
+        {
+            errors.Add($"TokenServer:Passwords:MaxConcurrentHashes must be between 0 (one per core) and 1024, not {o.MaxConcurrentHashes}.");
+        }
+
+        if (o.MaxQueuedHashes is < 0 or > 100_000)
+        {
+            errors.Add($"TokenServer:Passwords:MaxQueuedHashes must be between 0 and 100000, not {o.MaxQueuedHashes}.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
@@ -41,14 +59,57 @@ public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash);
 /// BCrypt via BCrypt.Net-Next. Plain BCrypt reads only the first 72 bytes of a password, so
 /// two passwords sharing those bytes would both match; the "enhanced" mode hashes the
 /// password with SHA-384 first, so every byte counts (CONTRACTS.md "Everywhere").
+/// Every computation passes the <see cref="HashGate"/>; the async methods wait for it without
+/// holding a thread, and all of them throw <see cref="Hosting.ServerBusyException"/> when it is full.
 /// </summary>
-public sealed class PasswordHasher(IOptions<PasswordOptions> options)
+public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate gate)
 {
     private readonly Lazy<string> dummyHash = new(() => BCryptNet.EnhancedHashPassword(Guid.NewGuid().ToString(), HashType.SHA384, options.Value.WorkFactor));
 
-    public string Hash(string password) => BCryptNet.EnhancedHashPassword(password, HashType.SHA384, options.Value.WorkFactor);
+    public string Hash(string password)
+    {
+        using var lease = gate.Enter();
+        return HashCore(password);
+    }
+
+    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
+    {
+        using var lease = await gate.EnterAsync(cancellationToken);
+        return HashCore(password);
+    }
 
     public PasswordCheck Verify(string password, string hash)
+    {
+        using var lease = gate.Enter();
+        return VerifyCore(password, hash);
+    }
+
+    public async Task<PasswordCheck> VerifyAsync(string password, string hash, CancellationToken cancellationToken)
+    {
+        using var lease = await gate.EnterAsync(cancellationToken);
+        return VerifyCore(password, hash);
+    }
+
+    /// <summary>
+    /// Spends the same work as a real check, so an unknown account answers in the same time
+    /// as a wrong password and response timing reveals nothing (ARCHITECTURE.md habit 6).
+    /// </summary>
+    public void VerifyDummy(string password)
+    {
+        using var lease = gate.Enter();
+        BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
+    }
+
+    /// <inheritdoc cref="VerifyDummy"/>
+    public async Task VerifyDummyAsync(string password, CancellationToken cancellationToken)
+    {
+        using var lease = await gate.EnterAsync(cancellationToken);
+        BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
+    }
+
+    private string HashCore(string password) => BCryptNet.EnhancedHashPassword(password, HashType.SHA384, options.Value.WorkFactor);
+
+    private PasswordCheck VerifyCore(string password, string hash)
     {
         bool valid;
         try
@@ -62,12 +123,6 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options)
 
         return new PasswordCheck(valid, valid && BCryptNet.PasswordNeedsRehash(hash, options.Value.WorkFactor));
     }
-
-    /// <summary>
-    /// Spends the same work as a real check, so an unknown account answers in the same time
-    /// as a wrong password and response timing reveals nothing (ARCHITECTURE.md habit 6).
-    /// </summary>
-    public void VerifyDummy(string password) => BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
 }
 
 public static class PasswordPolicy

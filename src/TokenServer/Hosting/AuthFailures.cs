@@ -17,11 +17,24 @@ public enum AuthFailureKind
 
     /// <summary>Two different tokens in one request (CONTRACTS.md "Everywhere"): 400.</summary>
     AmbiguousToken,
+
+    /// <summary>
+    /// Too many credential attempts from this client address (issue 5, item 1): 429. The
+    /// <c>Retry-After</c> header is already set when a writer sees this kind.
+    /// </summary>
+    RateLimited,
+
+    /// <summary>
+    /// The password-hashing queue is full (issue 5, item 3): 503, answered at once. The
+    /// <c>Retry-After</c> header is already set when a writer sees this kind.
+    /// </summary>
+    Overloaded,
 }
 
 /// <summary>
 /// Writes an authentication or authorization failure in a front door's own error shape. A
 /// route group attaches its writer as endpoint metadata; routes without one get problem details.
+/// A writer sets the status code itself: 401, 401, 403, 400, 429 and 503 for the kinds in order.
 /// </summary>
 public interface IAuthFailureWriter
 {
@@ -43,6 +56,14 @@ public static class AuthFailures
         var writer = context.GetEndpoint()?.Metadata.GetMetadata<IAuthFailureWriter>() ?? ProblemAuthFailureWriter.Instance;
         return writer.WriteAsync(context, kind);
     }
+
+    /// <summary>Sets <c>Retry-After</c> (RFC 9110 §10.2.3, in whole seconds, at least 1) and writes the failure.</summary>
+    public static Task WriteAsync(HttpContext context, AuthFailureKind kind, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteAsync(context, kind);
+    }
 }
 
 /// <summary>The native API's failures, as RFC 9457 problem details.</summary>
@@ -58,6 +79,10 @@ internal sealed class ProblemAuthFailureWriter : IAuthFailureWriter
             "The access token is malformed, expired or revoked. Get a new one from POST /api/v1/auth/refresh or POST /api/v1/auth/login."),
         AuthFailureKind.Forbidden => Problems.Create(StatusCodes.Status403Forbidden, "Forbidden",
             "Your account's role does not allow this operation. Ask an administrator if you need it."),
+        AuthFailureKind.RateLimited => Problems.Create(StatusCodes.Status429TooManyRequests, "Too many attempts",
+            "Too many credential requests from your address. Wait the number of seconds in the Retry-After header and try again."),
+        AuthFailureKind.Overloaded => Problems.Create(StatusCodes.Status503ServiceUnavailable, "Server busy",
+            "The server is checking too many passwords at once. Wait the number of seconds in the Retry-After header and try again."),
         _ => Problems.Create(StatusCodes.Status400BadRequest, "Ambiguous credentials",
             "The request carries two different tokens (for example in Authorization and ts-auth-token). Send exactly one."),
     }).ExecuteAsync(context);
@@ -72,17 +97,20 @@ internal sealed class AuthFailureResultHandler : IAuthorizationMiddlewareResultH
     {
         if (authorizeResult.Challenged)
         {
-            // The handler caches its result per request, so this does not validate the token twice.
+            // The authentication middleware keeps only a successful result in the request's
+            // features, so a failed one is asked for again; the handler caches it per request,
+            // so the token is not validated twice.
             var result = await context.AuthenticateAsync();
             await AuthFailures.WriteAsync(context, result.Failure is not null ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            return;
         }
-        else if (authorizeResult.Forbidden)
+
+        if (authorizeResult.Forbidden)
         {
             await AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            return;
         }
-        else
-        {
-            await fallback.HandleAsync(next, context, policy, authorizeResult);
-        }
+
+        await fallback.HandleAsync(next, context, policy, authorizeResult);
     }
 }

@@ -111,6 +111,12 @@ public static class HostingSetup
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
+            if (context.Request.IsHttps)
+            {
+                // RFC 6797: once a browser has seen the server over HTTPS, it never tries plain HTTP.
+                headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+            }
+
             return next(context);
         });
 }

@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
@@ -24,8 +26,16 @@ public static class TokensSetup
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
 
         // The Data Protection key ring lives in the store beside the keys it protects, so a
-        // restart or a second instance can still read the signing keys.
-        services.AddDataProtection().SetApplicationName("TokenServer").PersistKeysToDbContext<TokenServerDb>();
+        // restart or a second instance can still read the signing keys. Anyone who reads the
+        // store reads both, so this encryption is defence in depth, not separation; an operator
+        // separates them by encrypting the ring with a certificate kept outside the store
+        // (docs/security.md, "Signing keys at rest").
+        var dataProtection = services.AddDataProtection().SetApplicationName("TokenServer").PersistKeysToDbContext<TokenServerDb>();
+        var certificatePath = builder.Configuration[$"{TokenOptions.Section}:DataProtection:CertificatePath"];
+        if (!string.IsNullOrWhiteSpace(certificatePath))
+        {
+            dataProtection.ProtectKeysWithCertificate(LoadKeyRingCertificate(certificatePath, builder.Configuration[$"{TokenOptions.Section}:DataProtection:CertificatePassword"]));
+        }
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<AccessTokenIssuer>();
@@ -42,6 +52,31 @@ public static class TokensSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(TokenClaims.Role, AccountRoles.Admin));
         return builder;
+    }
+
+    private static readonly string[] UntrustedKeyHeaders = ["jku", "x5u", "jwk", "x5c"];
+
+    private static X509Certificate2 LoadKeyRingCertificate(string path, string? password)
+    {
+        if (!File.Exists(path))
+        {
+            throw new OptionsValidationException($"{TokenOptions.Section}:DataProtection:CertificatePath", typeof(TokenOptions),
+                [$"TokenServer:DataProtection:CertificatePath names '{path}', which does not exist. Give the path of a PFX (PKCS#12) file with a private key."]);
+        }
+
+        try
+        {
+            var certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+            return certificate.HasPrivateKey
+                ? certificate
+                : throw new OptionsValidationException($"{TokenOptions.Section}:DataProtection:CertificatePath", typeof(TokenOptions),
+                    [$"The certificate in TokenServer:DataProtection:CertificatePath ('{path}') has no private key; the key ring cannot be decrypted with it."]);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new OptionsValidationException($"{TokenOptions.Section}:DataProtection:CertificatePath", typeof(TokenOptions),
+                [$"TokenServer:DataProtection:CertificatePath ('{path}') could not be read as PKCS#12 with TokenServer:DataProtection:CertificatePassword: {ex.Message}"]);
+        }
     }
 
     public static IApplicationBuilder UsePresentedTokens(this IApplicationBuilder app) => app.UseMiddleware<AmbiguousTokenMiddleware>();
@@ -119,6 +154,16 @@ public static class TokensSetup
         if (jwt.TryGetHeaderValue<object>("crit", out _))
         {
             return "Critical header extensions are not supported.";
+        }
+
+        // RFC 8725 §3.10 and issue 5: key-locating headers are never trusted. The key is chosen
+        // by kid from our own ring only; a token carrying these was not minted here.
+        foreach (var header in UntrustedKeyHeaders)
+        {
+            if (jwt.TryGetHeaderValue<object>(header, out _))
+            {
+                return $"The '{header}' header is not accepted.";
+            }
         }
 
         var principal = context.Principal!;

@@ -26,7 +26,13 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
         ["TokenServer:Passwords:WorkFactor"] = "4",
         ["TokenServer:Bootstrap:AdminEmail"] = AdminEmail,
         ["TokenServer:Bootstrap:AdminPassword"] = AdminPassword,
+
+        // Every test's requests share one client address; tests of the limit itself lower it.
+        ["TokenServer:RateLimits:PermitLimit"] = "100000",
     };
+
+    /// <summary>Extra service registrations for one test (a log capture, say), applied after the app's own.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; set; }
 
     public TestStore Store => store;
 
@@ -44,6 +50,7 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
+            ConfigureTestServices?.Invoke(services);
         });
     }
 
@@ -55,11 +62,17 @@ public sealed class TokenServerFactory : WebApplicationFactory<Program>
 }
 
 /// <summary>
-/// A fake clock for "now", while background polling keeps wall-clock cadence: advancing the
-/// fake clock by days must not fire a one-second poll timer a million times.
+/// The fake clock. Background loops run on it too, but at most once per fake minute:
+/// advancing the clock by days must not fire a half-second poll timer a million times.
 /// </summary>
 public sealed class TestClock(DateTimeOffset start) : FakeTimeProvider(start)
 {
+    private static readonly TimeSpan MinimumPeriod = TimeSpan.FromMinutes(1);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        System.CreateTimer(callback, state, dueTime, period);
+        base.CreateTimer(
+            callback,
+            state,
+            dueTime == Timeout.InfiniteTimeSpan || dueTime >= MinimumPeriod ? dueTime : MinimumPeriod,
+            period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero || period >= MinimumPeriod ? period : MinimumPeriod);
 }

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
+using TokenServer.Hosting;
+using TokenServer.Store;
+using TokenServer.Tokens;
+using TokenServer.Users;
+
+namespace TokenServer.Auth;
+
+public sealed record AuditEventResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("account_id")] long? AccountId,
+    [property: JsonPropertyName("actor_id")] long? ActorId,
+    [property: JsonPropertyName("dialect")] string? Dialect,
+    [property: JsonPropertyName("client_address")] string? ClientAddress,
+    [property: JsonPropertyName("detail")] string? Detail);
+
+/// <summary>GET /api/v1/admin/audit (CONTRACTS.md, accounts table): the audit log, newest first, admin only.</summary>
+public static class AuditEndpoints
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/admin/audit", List).WithTags("Admin").RequireAuthorization(Policies.Admin)
+            .WithSummary("Audit events, newest first; filter by type, account_id, from and to (ISO 8601), paged with page and page_size");
+        return app;
+    }
+
+    private static async Task<Results<Ok<Page<AuditEventResponse>>, ValidationProblem>> List(
+        HttpRequest request, TokenServerDb db, string? type, long? account_id, DateTimeOffset? from, DateTimeOffset? to, int? page, int? page_size,
+        CancellationToken cancellationToken)
+    {
+        var number = page ?? 1;
+        var size = page_size ?? DefaultPageSize;
+        if (number < 1)
+        {
+            return Problems.Field("page", "Pages are numbered from 1.");
+        }
+
+        if (size is < 1 or > MaxPageSize)
+        {
+            return Problems.Field("page_size", $"Choose a page_size between 1 and {MaxPageSize}.");
+        }
+
+        if (from is not null && to is not null && from > to)
+        {
+            return Problems.Field("from", "from must not be later than to.");
+        }
+
+        var query = db.AuditEvents.AsNoTracking();
+        if (!string.IsNullOrEmpty(type))
+        {
+            query = query.Where(e => e.Type == type);
+        }
+
+        if (account_id is not null)
+        {
+            query = query.Where(e => e.AccountId == account_id);
+        }
+
+        if (from is not null)
+        {
+            var f = from.Value.ToUniversalTime();
+            query = query.Where(e => e.At >= f);
+        }
+
+        if (to is not null)
+        {
+            var t = to.Value.ToUniversalTime();
+            query = query.Where(e => e.At < t);
+        }
+
+        var count = await query.CountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
+            .Skip((number - 1) * size).Take(size)
+            .Select(e => new AuditEventResponse(e.Id, e.At, e.Type, e.AccountId, e.ActorId, e.Dialect, e.ClientAddress, e.Detail))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Page<AuditEventResponse>(count, Link(request, number + 1, size, count), number > 1 ? Link(request, number - 1, size, count) : null, rows));
+    }
+
+    private static string? Link(HttpRequest request, int page, int size, int count)
+    {
+        if (page < 1 || (long)(page - 1) * size >= count)
+        {
+            return null;
+        }
+
+        var query = QueryString.Create(request.Query.Where(p => p.Key != "page")
+            .Append(new KeyValuePair<string, StringValues>("page", page.ToString(CultureInfo.InvariantCulture))));
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{query}";
+    }
+}

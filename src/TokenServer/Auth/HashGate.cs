@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using TokenServer.Hosting;
+
+namespace TokenServer.Auth;
+
+/// <summary>
+/// Bounds BCrypt work (issue 5, item 3): at most <see cref="PasswordOptions.MaxConcurrentHashes"/>
+/// hashes run at once, at most <see cref="PasswordOptions.MaxQueuedHashes"/> wait, and anyone
+/// beyond that is refused at once with <see cref="ServerBusyException"/> (503 with Retry-After).
+/// A login flood therefore occupies a fixed number of threads; token validation and reads,
+/// which never hash, keep the rest of the thread pool.
+/// </summary>
+public sealed class HashGate : IDisposable
+{
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim slots;
+    private readonly int capacity;
+    private int pending;
+
+    public HashGate(IOptions<PasswordOptions> options)
+    {
+        var o = options.Value;
+        slots = new SemaphoreSlim(o.EffectiveMaxConcurrentHashes, o.EffectiveMaxConcurrentHashes);
+        capacity = o.EffectiveMaxConcurrentHashes + o.MaxQueuedHashes;
+    }
+
+    /// <summary>Hashes running or waiting now.</summary>
+    public int Pending => Volatile.Read(ref pending);
+
+    public async ValueTask<Lease> EnterAsync(CancellationToken cancellationToken)
+    {
+        Reserve();
+        try
+        {
+            await slots.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref pending);
+            throw;
+        }
+
+        return new Lease(this);
+    }
+
+    /// <summary>For synchronous callers; prefer <see cref="EnterAsync"/>, which does not block a thread while queued.</summary>
+    public Lease Enter()
+    {
+        Reserve();
+        try
+        {
+            slots.Wait();
+        }
+        catch
+        {
+            Interlocked.Decrement(ref pending);
+            throw;
+        }
+
+        return new Lease(this);
+    }
+
+    public void Dispose() => slots.Dispose();
+
+    private void Reserve()
+    {
+        if (Interlocked.Increment(ref pending) > capacity)
+        {
+            Interlocked.Decrement(ref pending);
+            throw new ServerBusyException(RetryAfter);
+        }
+    }
+
+    private void Exit()
+    {
+        slots.Release();
+        Interlocked.Decrement(ref pending);
+    }
+
+    public readonly struct Lease(HashGate gate) : IDisposable
+    {
+        public void Dispose() => gate?.Exit();
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace TokenServer.Store;
+
+/// <summary>How long the store keeps what it no longer needs (issue 5, items 8 and 9).</summary>
+public sealed class PruningOptions
+{
+    public const string Section = "TokenServer:Pruning";
+
+    /// <summary>How often expired rows are deleted.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Rows deleted per statement, so a large backlog never holds the write lock for long.</summary>
+    public int BatchSize { get; set; } = 1000;
+}
+
+public sealed class AuditOptions
+{
+    public const string Section = "TokenServer:Audit";
+
+    /// <summary>Age after which audit events are deleted.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
+}
+
+internal sealed class PruningOptionsValidator : IValidateOptions<PruningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PruningOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Interval < TimeSpan.FromSeconds(1) || o.Interval > TimeSpan.FromDays(1))
+        {
+            errors.Add("TokenServer:Pruning:Interval must be between 00:00:01 and 1.00:00:00.");
+        }
+
+        if (o.BatchSize is < 1 or > 100_000)
+        {
+            errors.Add($"TokenServer:Pruning:BatchSize must be between 1 and 100000, not {o.BatchSize}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuditOptions o) =>
+        o.Retention >= TimeSpan.FromDays(1)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
+}
+
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents);
+
+/// <summary>
+/// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
+/// already redeemed and old enough to be useless for reuse detection (their session's end),
+/// sessions past their absolute end (with their refresh tokens), revoked-token ids past the
+/// expiry of the token they name, and audit events older than the retention. Each delete
+/// walks an index on its time column (EntityConfigurations: ExpiresAt, At).
+/// </summary>
+public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, TimeProvider time)
+{
+    public async Task<PruneCounts> PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var batch = options.Value.BatchSize;
+
+        // A consumed refresh token is kept until it expires: presenting it again before then is
+        // reuse and must still revoke the session (RFC 9700 §4.14.2).
+        var refresh = await InBatches(() => db.RefreshTokens
+            .Where(t => db.RefreshTokens.Where(x => x.ExpiresAt <= now).OrderBy(x => x.ExpiresAt).Take(batch).Select(x => x.Id).Contains(t.Id))
+            .ExecuteDeleteAsync(cancellationToken), batch);
+
+        var sessions = 0;
+        while (true)
+        {
+            var ids = await db.Sessions.AsNoTracking().Where(s => s.ExpiresAt <= now).OrderBy(s => s.ExpiresAt).Take(batch).Select(s => s.Id).ToListAsync(cancellationToken);
+            if (ids.Count == 0)
+            {
+                break;
+            }
+
+            // Children first, so this works whether or not the store enforces the cascade.
+            refresh += await db.RefreshTokens.Where(t => ids.Contains(t.SessionId)).ExecuteDeleteAsync(cancellationToken);
+            sessions += await db.Sessions.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(cancellationToken);
+            if (ids.Count < batch)
+            {
+                break;
+            }
+        }
+
+        var revoked = await InBatches(() => db.RevokedTokens
+            .Where(t => db.RevokedTokens.Where(x => x.ExpiresAt <= now).OrderBy(x => x.ExpiresAt).Take(batch).Select(x => x.Jti).Contains(t.Jti))
+            .ExecuteDeleteAsync(cancellationToken), batch);
+
+        var cutoff = now - audit.Value.Retention;
+        var events = await InBatches(() => db.AuditEvents
+            .Where(e => db.AuditEvents.Where(x => x.At < cutoff).OrderBy(x => x.At).Take(batch).Select(x => x.Id).Contains(e.Id))
+            .ExecuteDeleteAsync(cancellationToken), batch);
+
+        return new PruneCounts(refresh, sessions, revoked, events);
+    }
+
+    private static async Task<int> InBatches(Func<Task<int>> deleteBatch, int batch)
+    {
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await deleteBatch();
+            total += deleted;
+        }
+        while (deleted >= batch);
+
+        return total;
+    }
+}
+
+/// <summary>Runs <see cref="StorePruning"/> on a <see cref="TimeProvider"/>-driven timer: no cron job needed.</summary>
+internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningOptions> options, TimeProvider time, ILogger<StorePruner> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
+                if (counts != new PruneCounts(0, 0, 0, 0))
+                {
+                    logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events",
+                        counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Pruning failed; retrying at the next tick");
+            }
+        }
+    }
+}
