@@ -1,4 +1,5 @@
 using TokenServer.Auth;
+using TokenServer.Compat;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
 using TokenServer.Store;
@@ -11,6 +12,8 @@ builder.AddHosting();
 builder.AddStore();
 builder.AddTokens();
 builder.AddAccounts();
+builder.AddOrganizations();
+builder.AddDialects();
 
 var app = builder.Build();
 
@@ -26,6 +29,8 @@ app.MapAuth();
 app.MapOAuth();
 app.MapAdmin();
 app.MapOrganizations();
+app.MapServiceUsers();
+app.MapDialects();
 
 app.Run();
 
