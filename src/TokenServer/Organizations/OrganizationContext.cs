@@ -33,7 +33,7 @@ public sealed record OrganizationContext(long OrganizationId, string Slug, strin
             : throw new InvalidOperationException("This route did not call RequireOrganizationContext().");
 
     /// <summary>Resolves the header against the caller's memberships: one query, the membership in the WHERE clause.</summary>
-    public static async Task<(OrganizationContext? Context, OrganizationContextFailure Failure)> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    public static async Task<(OrganizationContext? Context, OrganizationContextFailure? Failure)> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var slug = context.Request.Headers[Header].ToString().Trim();
         if (slug.Length == 0)
@@ -53,7 +53,7 @@ public sealed record OrganizationContext(long OrganizationId, string Slug, strin
         }
 
         context.Items[ItemKey] = found;
-        return (found, OrganizationContextFailure.MissingHeader);
+        return (found, null);
     }
 
     /// <summary>The native answer when a route brings no error shape of its own: problem details saying what to send.</summary>
@@ -75,7 +75,7 @@ public static class OrganizationContextExtensions
         builder.AddEndpointFilter(async (context, next) =>
         {
             var (resolved, failure) = await OrganizationContext.ResolveAsync(context.HttpContext, context.HttpContext.RequestAborted);
-            return resolved is not null ? await next(context) : (errors ?? OrganizationContext.DefaultError)(failure);
+            return resolved is not null ? await next(context) : (errors ?? OrganizationContext.DefaultError)(failure!.Value);
         });
 }
 
