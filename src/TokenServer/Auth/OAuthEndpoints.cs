@@ -38,7 +38,7 @@ public static class OAuthEndpoints
         TypedResults.Json(new OAuthErrorResponse(error, description), statusCode: status);
 
     private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> Token(
-        HttpRequest request, CredentialChecker credentials, ServiceUserCredentials clients, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, CredentialChecker credentials, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -80,7 +80,7 @@ public static class OAuthEndpoints
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
 
             case GrantClientCredentials:
-                return await ClientCredentialsAsync(request, form, clients, sessions, lifetime, cancellationToken);
+                return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
 
             case "":
                 return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");
@@ -96,7 +96,7 @@ public static class OAuthEndpoints
     /// Every failed client authentication is 401 invalid_client with a Basic challenge (§5.2).
     /// </summary>
     private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> ClientCredentialsAsync(
-        HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, TimeSpan lifetime, CancellationToken cancellationToken)
+        HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var basic = ReadBasicClient(request);
         var formId = form["client_id"].ToString();
@@ -110,10 +110,13 @@ public static class OAuthEndpoints
         var account = await clients.CheckAsync(clientId, secret, cancellationToken);
         if (account is null)
         {
+            audit.Record(AuditEventTypes.LoginFailed, null, "client_credentials: unknown client or wrong secret", dialect: AuthEndpoints.Dialect);
+            await db.SaveChangesAsync(cancellationToken);
             request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
             return Error(OAuthErrors.InvalidClient, "Client authentication failed: send a service user's client_id and client_secret by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);
         }
 
+        audit.Record(AuditEventTypes.LoginSucceeded, account.Id, "client_credentials", dialect: AuthEndpoints.Dialect);
         var issued = await sessions.StartAsync(account, new SessionRequest(AuthEndpoints.Dialect, clientId!, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime), cancellationToken);
         return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, null));
     }

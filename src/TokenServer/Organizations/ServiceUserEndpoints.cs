@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.Store;
@@ -193,7 +194,7 @@ public static class ServiceUserEndpoints
     }
 
     private static async Task<Results<Created<ServiceUserTokenResponse>, ValidationProblem, ProblemHttpResult>> CreateToken(
-        string slug, long id, HttpRequest request, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+        string slug, long id, HttpRequest request, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, IOptions<TokenOptions> tokenOptions, CancellationToken cancellationToken)
     {
         var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
         if (problem is not null)
@@ -216,6 +217,13 @@ public static class ServiceUserEndpoints
         if (days is < 1 or > MaxTokenDays)
         {
             return Problems.Field("expires_in_days", $"Choose a whole number of days from 1 to {MaxTokenDays}, or leave it out for {DefaultTokenDays}.");
+        }
+
+        // A token must not outlive its signing key in JWKS, or resource servers could no longer verify it.
+        var retained = tokenOptions.Value.Keys.RetainAfterRetirement;
+        if (TimeSpan.FromDays(days) > retained)
+        {
+            return Problems.Field("expires_in_days", $"This server keeps retired signing keys for {retained.TotalDays:0} days (TokenServer:Keys:RetainAfterRetirement); choose fewer days.");
         }
 
         var serviceUser = await Of(db, organization.Id).Include(s => s.Account).FirstOrDefaultAsync(s => s.Id == id, cancellationToken);

@@ -168,6 +168,19 @@ public sealed class ServiceUserTests : IDisposable
     }
 
     [Fact]
+    public async Task Token_LongerThanSigningKeysAreKept_Returns400()
+    {
+        factory.Settings["TokenServer:Keys:RetainAfterRetirement"] = "10.00:00:00";
+        var alice = await OrganizationWithAdminAsync();
+        var (id, _, _) = await CreateServiceUserAsync(alice);
+
+        using var response = await Client.PostJsonWithTokenAsync($"{Base}/{id}/tokens", new { expires_in_days = 11 }, alice);
+
+        JsonAssert.IsProblem(response, HttpStatusCode.BadRequest);
+        Assert.Contains("RetainAfterRetirement", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Token_DefaultsTo30Days()
     {
         var alice = await OrganizationWithAdminAsync();
