@@ -154,6 +154,16 @@ public sealed class LifeNomeTests : DialectContractTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task TwoDifferentTokens_OnALifeNomeRoute_Returns400InDrfShape()
+    {
+        using var response = await Client.SendAsync(Http.Raw(HttpMethod.Post, Base + "/auth/token/verify/", "{\"token\": \"x\"}", "application/json",
+            ("Authorization", "Bearer one"), ("ts-auth-token", "two")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonAssert.HasExactly(await response.ReadJsonAsync(), "detail");
+    }
+
     // The samples list (the seed's authenticated example) belongs to the resources issue and
     // attaches LifeNomeErrors.AuthFailures; until it lands, the writer's bodies are checked here.
     [Theory]
