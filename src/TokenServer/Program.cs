@@ -1,4 +1,5 @@
 using TokenServer.Auth;
+using TokenServer.Compat;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
 using TokenServer.Store;
@@ -12,6 +13,8 @@ builder.AddStore();
 builder.AddTokens();
 builder.AddAccounts();
 builder.AddSecurity();
+builder.AddOrganizations();
+builder.AddDialects();
 
 var app = builder.Build();
 
@@ -30,6 +33,8 @@ app.MapAdmin();
 app.MapOrganizations();
 app.MapSessions();
 app.MapAudit();
+app.MapServiceUsers();
+app.MapDialects();
 
 app.Run();
 

@@ -1,8 +1,12 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Claims;
+using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
+using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
 
@@ -20,7 +24,7 @@ public static class OAuthEndpoints
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
         group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
-            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password or refresh_token");
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password, refresh_token or client_credentials");
         group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
@@ -34,7 +38,7 @@ public static class OAuthEndpoints
         TypedResults.Json(new OAuthErrorResponse(error, description), statusCode: status);
 
     private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> Token(
-        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, CredentialChecker credentials, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -75,12 +79,67 @@ public static class OAuthEndpoints
                     ? TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken))
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
 
+            case GrantClientCredentials:
+                return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
+
             case "":
-                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password or refresh_token.");
+                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");
 
             default:
-                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: password, refresh_token.");
+                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: password, refresh_token, client_credentials.");
         }
+    }
+
+    /// <summary>
+    /// RFC 6749 §4.4: a service user's client id and secret, by HTTP Basic or form fields (§2.3.1;
+    /// both at once is refused, since a client must use one method). No refresh token (§4.4.3).
+    /// Every failed client authentication is 401 invalid_client with a Basic challenge (§5.2).
+    /// </summary>
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> ClientCredentialsAsync(
+        HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        var basic = ReadBasicClient(request);
+        var formId = form["client_id"].ToString();
+        var formSecret = form["client_secret"].ToString();
+        if (basic is not null && formSecret.Length > 0)
+        {
+            return Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3).");
+        }
+
+        var (clientId, secret) = basic ?? (formId, formSecret);
+        var account = await clients.CheckAsync(clientId, secret, cancellationToken);
+        if (account is null)
+        {
+            audit.Record(AuditEventTypes.LoginFailed, null, "client_credentials: unknown client or wrong secret", dialect: AuthEndpoints.Dialect);
+            await db.SaveChangesAsync(cancellationToken);
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
+            return Error(OAuthErrors.InvalidClient, "Client authentication failed: send a service user's client_id and client_secret by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);
+        }
+
+        audit.Record(AuditEventTypes.LoginSucceeded, account.Id, "client_credentials", dialect: AuthEndpoints.Dialect);
+        var issued = await sessions.StartAsync(account, new SessionRequest(AuthEndpoints.Dialect, clientId!, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime), cancellationToken);
+        return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, null));
+    }
+
+    /// <summary>RFC 6749 §2.3.1: Basic credentials whose id and secret are form-urlencoded before base64.</summary>
+    private static (string? ClientId, string? Secret)? ReadBasicClient(HttpRequest request)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization.ToString(), out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is not { Length: > 0 and <= 1024 } encoded)
+        {
+            return null;
+        }
+
+        var bytes = new byte[encoded.Length];
+        if (!Convert.TryFromBase64String(encoded, bytes, out var length))
+        {
+            return (null, null);
+        }
+
+        var text = Encoding.UTF8.GetString(bytes, 0, length);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? (null, null) : (WebUtility.UrlDecode(text[..colon]), WebUtility.UrlDecode(text[(colon + 1)..]));
     }
 
     /// <summary>

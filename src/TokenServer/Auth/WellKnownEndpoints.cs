@@ -47,9 +47,10 @@ public static class WellKnownEndpoints
             $"{root}/api/v1/auth/token",
             $"{root}/api/v1/auth/revoke",
             $"{root}/api/v1/auth/introspect",
-            [OAuthEndpoints.GrantPassword, OAuthEndpoints.GrantRefreshToken],
+            [OAuthEndpoints.GrantPassword, OAuthEndpoints.GrantRefreshToken, OAuthEndpoints.GrantClientCredentials],
             ["token"],
-            ["none"],
+            // Public clients send no credentials; service users authenticate as RFC 6749 §2.3.1 allows.
+            ["none", "client_secret_basic", "client_secret_post"],
             ["bearer"],
             ["bearer"],
             ["public"],

@@ -168,6 +168,37 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "service_users",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientSecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_service_users", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_service_users_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_service_users_organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "refresh_tokens",
                 columns: table => new
                 {
@@ -255,6 +286,23 @@ namespace TokenServer.Store.Migrations.Sqlite
                 column: "RevokedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_service_users_AccountId",
+                table: "service_users",
+                column: "AccountId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_service_users_ClientId",
+                table: "service_users",
+                column: "ClientId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_service_users_OrganizationId",
+                table: "service_users",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sessions_AccountId",
                 table: "sessions",
                 column: "AccountId");
@@ -289,13 +337,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "revoked_tokens");
 
             migrationBuilder.DropTable(
+                name: "service_users");
+
+            migrationBuilder.DropTable(
                 name: "signing_keys");
 
             migrationBuilder.DropTable(
-                name: "organizations");
+                name: "sessions");
 
             migrationBuilder.DropTable(
-                name: "sessions");
+                name: "organizations");
 
             migrationBuilder.DropTable(
                 name: "accounts");
