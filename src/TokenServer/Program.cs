@@ -1,6 +1,8 @@
 using TokenServer.Auth;
+using TokenServer.Compat.LifeNome;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
+using TokenServer.Resources;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -11,6 +13,7 @@ builder.AddHosting();
 builder.AddStore();
 builder.AddTokens();
 builder.AddAccounts();
+builder.AddResources();
 
 var app = builder.Build();
 
@@ -26,6 +29,8 @@ app.MapAuth();
 app.MapOAuth();
 app.MapAdmin();
 app.MapOrganizations();
+app.MapResources();
+app.MapLifeNomeSamples();
 
 app.Run();
 

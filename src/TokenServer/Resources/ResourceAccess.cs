@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using TokenServer.Auth;
+using TokenServer.Store;
+
+namespace TokenServer.Resources;
+
+/// <summary>
+/// Who is asking: the account and its current role, read from the store (not from the token)
+/// so that a demotion takes effect on the next request. Anonymous callers have no account.
+/// </summary>
+public sealed record Caller(long? AccountId, string? Role)
+{
+    public static readonly Caller Anonymous = new(null, null);
+
+    public bool IsAdmin => Role == AccountRoles.Admin;
+
+    /// <summary>researcher, curator and admin create and edit records (issue 4, access rules).</summary>
+    public bool CanEdit => Role is AccountRoles.Researcher or AccountRoles.Curator or AccountRoles.Admin;
+
+    /// <summary>curator and admin also publish (is_public, release_date) and delete.</summary>
+    public bool CanCurate => Role is AccountRoles.Curator or AccountRoles.Admin;
+
+    public static async Task<Caller> LoadAsync(ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+    {
+        if (user.AccountId() is not { } id)
+        {
+            return Anonymous;
+        }
+
+        var role = await db.Accounts.AsNoTracking()
+            .Where(a => a.Id == id && a.Status == AccountStatuses.Active)
+            .Select(a => a.Role)
+            .FirstOrDefaultAsync(cancellationToken);
+        return role is null ? Anonymous : new Caller(id, role);
+    }
+}
+
+public static class ResourceAccess
+{
+    /// <summary>
+    /// Only the records this caller may see: public ones, released ones, and for members the
+    /// private records of their organizations; an admin sees everything. The rule is part of
+    /// the SQL, so a record the caller may not see is simply not found (CONTRACTS.md, resources).
+    /// </summary>
+    public static IQueryable<T> VisibleTo<T>(this IQueryable<T> records, Caller caller, TokenServerDb db, DateTimeOffset now)
+        where T : class, IOwnedRecord
+    {
+        if (caller.IsAdmin)
+        {
+            return records;
+        }
+
+        if (caller.AccountId is not { } accountId)
+        {
+            return records.Where(r => r.IsPublic || (r.ReleaseDate != null && r.ReleaseDate <= now));
+        }
+
+        var memberships = db.Memberships;
+        return records.Where(r => r.IsPublic || (r.ReleaseDate != null && r.ReleaseDate <= now)
+            || memberships.Any(m => m.AccountId == accountId && m.OrganizationId == r.OrganizationId));
+    }
+
+    /// <summary>Whether the caller may write records of this organization: a member (or an admin) whose role edits.</summary>
+    public static Task<bool> IsMemberAsync(Caller caller, long organizationId, TokenServerDb db, CancellationToken cancellationToken) =>
+        caller.IsAdmin
+            ? Task.FromResult(true)
+            : db.Memberships.AnyAsync(m => m.AccountId == caller.AccountId && m.OrganizationId == organizationId, cancellationToken);
+}
