@@ -68,19 +68,24 @@ internal sealed class AuthFailureResultHandler : IAuthorizationMiddlewareResultH
 {
     private readonly AuthorizationMiddlewareResultHandler fallback = new();
 
-    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Challenged)
         {
-            var failed = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is not null;
-            return AuthFailures.WriteAsync(context, failed ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            // The authentication middleware records only successful results in
+            // IAuthenticateResultFeature; a failed one (bad or expired token) is read back from
+            // the default scheme, whose handler caches it for the request.
+            var result = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult ?? await context.AuthenticateAsync();
+            await AuthFailures.WriteAsync(context, result?.Failure is not null ? AuthFailureKind.InvalidToken : AuthFailureKind.MissingCredentials);
+            return;
         }
 
         if (authorizeResult.Forbidden)
         {
-            return AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            await AuthFailures.WriteAsync(context, AuthFailureKind.Forbidden);
+            return;
         }
 
-        return fallback.HandleAsync(next, context, policy, authorizeResult);
+        await fallback.HandleAsync(next, context, policy, authorizeResult);
     }
 }
