@@ -34,18 +34,24 @@ public static class FileEndpoints
         api.MapGet("/runs/{accession}/download", Download).WithSummary("Download a run's file (range requests supported)")
             .WithDescription("?file=<name> picks one of the run's files; without it, the first. Send 'Range: bytes=0-1023' for part of it (206).")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream");
-        api.MapPost("/runs/{accession}/files", Attach).RequireAuthorization().WithSummary("Attach one of your staged files to a run")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/runs/{accession}/files", Attach).RequireAuthorization().WritesProblems().WithSummary("Attach one of your staged files to a run")
             .WithDescription("Body {\"staged_file_id\": 1}. The file leaves your staging area and becomes the run's.");
         api.MapGet("/filereport", FileReport).WithSummary("One row per run with its files, for a project, sample, experiment or run accession")
             .WithDescription("TSV by default; JSON with ?format=json or Accept: application/json.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/tab-separated-values");
+            .Produces(StatusCodes.Status200OK, contentType: "text/tab-separated-values")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         var staging = api.MapGroup("/staging/files").RequireAuthorization();
         staging.MapGet("/", ListStaged).WithSummary("Your staged files");
         staging.MapPost("/", Upload).DisableAntiforgery().WithSummary("Upload a file to your staging area (multipart field 'file')")
             .WithDescription("curl -F file=@reads.fastq.gz ... The size limit is TokenServer:Resources:MaxUploadBytes; larger files get 413.")
-            .Accepts<StagingUpload>("multipart/form-data");
+            .Accepts<StagingUpload>("multipart/form-data")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         staging.MapDelete("/{id:long}", DeleteStaged).WithSummary("Delete one of your staged files");
         return api;
     }

@@ -17,31 +17,38 @@ public static class ResourceEndpoints
     public static RouteGroupBuilder MapRecords(this RouteGroupBuilder api)
     {
         api.MapGet("/projects", ListProjects).WithSummary("List projects visible to you").WithDescription("Paged: ?page=&page_size= (at most 100).");
-        api.MapGet("/projects/{accession}", GetProject).WithSummary("A project by accession (PRJ000001)");
-        api.MapPost("/projects", CreateProject).RequireAuthorization().WithSummary("Create a project (researcher, curator, admin)")
+        api.MapGet("/projects/{accession}", GetProject).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A project by accession (PRJ000001)");
+        api.MapPost("/projects", CreateProject).RequireAuthorization().WritesProblems().WithSummary("Create a project (researcher, curator, admin)")
             .WithDescription("The organization is the x-org-slug header, or your only organization. Publishing (is_public, release_date) needs curator.");
-        api.MapPatch("/projects/{accession}", UpdateProject).RequireAuthorization().WithSummary("Change a project (researcher of its organization; publishing needs curator)");
-        api.MapDelete("/projects/{accession}", DeleteProject).RequireAuthorization().WithSummary("Delete a project without samples (curator, admin)");
+        api.MapPatch("/projects/{accession}", UpdateProject).RequireAuthorization().WritesProblems().WithSummary("Change a project (researcher of its organization; publishing needs curator)");
+        api.MapDelete("/projects/{accession}", DeleteProject).RequireAuthorization().WritesProblems().WithSummary("Delete a project without samples (curator, admin)");
 
         api.MapGet("/samples", ListSamples).WithSummary("List samples visible to you").WithDescription("Filter with ?project=PRJ000001. Paged: ?page=&page_size=.");
-        api.MapGet("/samples/{accession}", GetSample).WithSummary("A sample by accession (SAM000001)");
-        api.MapPost("/samples", CreateSample).RequireAuthorization().WithSummary("Create a sample in a project (researcher, curator, admin)");
-        api.MapPatch("/samples/{accession}", UpdateSample).RequireAuthorization().WithSummary("Change a sample");
-        api.MapDelete("/samples/{accession}", DeleteSample).RequireAuthorization().WithSummary("Delete a sample without experiments (curator, admin)");
+        api.MapGet("/samples/{accession}", GetSample).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A sample by accession (SAM000001)");
+        api.MapPost("/samples", CreateSample).RequireAuthorization().WritesProblems().WithSummary("Create a sample in a project (researcher, curator, admin)");
+        api.MapPatch("/samples/{accession}", UpdateSample).RequireAuthorization().WritesProblems().WithSummary("Change a sample");
+        api.MapDelete("/samples/{accession}", DeleteSample).RequireAuthorization().WritesProblems().WithSummary("Delete a sample without experiments (curator, admin)");
 
         api.MapGet("/experiments", ListExperiments).WithSummary("List experiments visible to you").WithDescription("Filter with ?project= or ?sample=.");
-        api.MapGet("/experiments/{accession}", GetExperiment).WithSummary("An experiment by accession (EXP000001)");
-        api.MapPost("/experiments", CreateExperiment).RequireAuthorization().WithSummary("Create an experiment for a sample");
-        api.MapPatch("/experiments/{accession}", UpdateExperiment).RequireAuthorization().WithSummary("Change an experiment");
-        api.MapDelete("/experiments/{accession}", DeleteExperiment).RequireAuthorization().WithSummary("Delete an experiment without runs (curator, admin)");
+        api.MapGet("/experiments/{accession}", GetExperiment).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An experiment by accession (EXP000001)");
+        api.MapPost("/experiments", CreateExperiment).RequireAuthorization().WritesProblems().WithSummary("Create an experiment for a sample");
+        api.MapPatch("/experiments/{accession}", UpdateExperiment).RequireAuthorization().WritesProblems().WithSummary("Change an experiment");
+        api.MapDelete("/experiments/{accession}", DeleteExperiment).RequireAuthorization().WritesProblems().WithSummary("Delete an experiment without runs (curator, admin)");
 
         api.MapGet("/runs", ListRuns).WithSummary("List runs visible to you, with their files").WithDescription("Filter with ?project=, ?sample= or ?experiment=.");
-        api.MapGet("/runs/{accession}", GetRun).WithSummary("A run by accession (RUN000001), with its files");
-        api.MapPost("/runs", CreateRun).RequireAuthorization().WithSummary("Create a run for an experiment");
-        api.MapPatch("/runs/{accession}", UpdateRun).RequireAuthorization().WithSummary("Change a run");
-        api.MapDelete("/runs/{accession}", DeleteRun).RequireAuthorization().WithSummary("Delete a run and its files (curator, admin)");
+        api.MapGet("/runs/{accession}", GetRun).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A run by accession (RUN000001), with its files");
+        api.MapPost("/runs", CreateRun).RequireAuthorization().WritesProblems().WithSummary("Create a run for an experiment");
+        api.MapPatch("/runs/{accession}", UpdateRun).RequireAuthorization().WritesProblems().WithSummary("Change a run");
+        api.MapDelete("/runs/{accession}", DeleteRun).RequireAuthorization().WritesProblems().WithSummary("Delete a run and its files (curator, admin)");
         return api;
     }
+
+    /// <summary>The problem responses every write can give, for the OpenAPI document.</summary>
+    internal static RouteHandlerBuilder WritesProblems(this RouteHandlerBuilder builder) =>
+        builder.ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
     // ---- projects ----
 

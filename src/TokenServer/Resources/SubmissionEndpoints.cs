@@ -25,13 +25,15 @@ public static class SubmissionEndpoints
             .WithDescription("?q=<text or accession>; paged like every list. Results are projects, then samples, experiments and runs.");
         api.MapGet("/checklists", ListChecklists).WithSummary("The built-in sample metadata checklists");
         api.MapGet("/checklists/{checklistId}", GetChecklist).WithSummary("One checklist and its fields");
-        api.MapGet("/bulk-submit/template/{checklistId}", Template).WithSummary("CSV header for bulk-submitting samples against a checklist")
+        api.MapGet("/bulk-submit/template/{checklistId}", Template).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("CSV header for bulk-submitting samples against a checklist")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv");
         api.MapPost("/bulk-submit", BulkSubmit).RequireAuthorization().DisableAntiforgery()
             .WithSummary("Create many samples from a CSV (all or nothing)")
             .WithDescription("?project=PRJ000001&checklist_id=minimal; the body is the CSV (Content-Type: text/csv) or a multipart field 'file'. "
                 + "Columns: those of GET /bulk-submit/template/{checklist_id}. Any bad cell rejects the whole file with a list of {row, column, message}.")
-            .Accepts<StagingUpload>("text/csv", "multipart/form-data");
+            .Accepts<StagingUpload>("text/csv", "multipart/form-data")
+            .WritesProblems()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return api;
     }
 

@@ -26,6 +26,7 @@ public static class LifeNomeSamplesEndpoints
             .RequireAuthorization()
             .WithMetadata(LifeNomeSamplesAuthFailureWriter.Instance)
             .WithTags("LifeNome")
+            .Produces<LifeNomeInvalidToken>(StatusCodes.Status401Unauthorized)
             .WithSummary("List samples (LifeNome; token required)")
             .WithDescription("Django REST framework page {count, next, previous, results} of the samples of your organizations. ?page=&page_size=.");
         return app;
