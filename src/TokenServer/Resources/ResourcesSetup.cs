@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace TokenServer.Resources;
 
@@ -10,6 +11,7 @@ public static class ResourcesSetup
         services.AddOptions<ResourceOptions>().BindConfiguration(ResourceOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ResourceOptions>, ResourceOptionsValidator>();
         services.AddSingleton<FileStore>();
+        services.Configure<SwaggerGenOptions>(o => o.OperationFilter<ResourceOpenApiExamples>());
         if (builder.Environment.IsDevelopment())
         {
             // Issue 4, "Demo data": Development only, never Production or Testing.

@@ -62,6 +62,9 @@ public sealed class ResourceHostingTests : IDisposable
 
         var upload = paths.GetProperty("/api/v1/staging/files").GetProperty("post").GetProperty("requestBody").GetProperty("content");
         Assert.True(upload.TryGetProperty("multipart/form-data", out _));
-        Assert.Equal(JsonValueKind.Object, paths.GetProperty("/api/v1/projects").GetProperty("post").GetProperty("responses").ValueKind);
+        var createProject = paths.GetProperty("/api/v1/projects").GetProperty("post");
+        Assert.True(createProject.GetProperty("responses").TryGetProperty("403", out _));
+        var example = createProject.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("example");
+        Assert.Equal(JsonValueKind.String, example.GetProperty("title").ValueKind);
     }
 }
