@@ -292,4 +292,29 @@ public sealed class ResourceAccessTests : IDisposable
         using var badParent = await world.SendAsync(HttpMethod.Post, "/api/v1/experiments/", researcher, new { sample = "not-an-accession", platform = "ILLUMINA" });
         JsonAssert.IsProblem(badParent, HttpStatusCode.BadRequest);
     }
+
+    [Theory]
+    [InlineData("PATCH", "/api/v1/projects/junk")]
+    [InlineData("PATCH", "/api/v1/samples/PRJ000001")]
+    [InlineData("DELETE", "/api/v1/experiments/EXP")]
+    [InlineData("DELETE", "/api/v1/runs/RUN0000001")]
+    [InlineData("POST", "/api/v1/runs/%20/files")]
+    public async Task Writes_ToMalformedAccessions_Return404Problem(string method, string path)
+    {
+        await world.OrganizationAsync("lab-a");
+        var curator = await world.UserAsync("curator@a.org", "curator", "lab-a");
+
+        using var response = await world.SendAsync(new HttpMethod(method), path, curator, method == "DELETE" ? null : new { title = "x", staged_file_id = 1 });
+
+        JsonAssert.IsProblem(response, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Writes_WithInvalidToken_Return401InvalidToken()
+    {
+        using var response = await world.SendAsync(HttpMethod.Post, "/api/v1/projects/", "not.a.token", new { title = "x" });
+
+        JsonAssert.IsProblem(response, HttpStatusCode.Unauthorized);
+        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
 }
