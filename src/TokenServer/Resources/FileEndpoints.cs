@@ -61,7 +61,7 @@ public static class FileEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Run, accession);
-        var run = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow())
+        var run = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(r => r.Id == id)
             .Select(r => new { r.Id, Files = r.Files.OrderBy(f => f.Id).Select(f => new { f.FileName, f.StoragePath }).ToList() })
             .FirstOrDefaultAsync(cancellationToken);
@@ -107,10 +107,10 @@ public static class FileEndpoints
         var id = parsed.Id;
         var visible = parsed.Kind switch
         {
-            ResourceKind.Project => await db.Set<Project>().VisibleTo(caller, db, now).AnyAsync(p => p.Id == id, cancellationToken),
-            ResourceKind.Sample => await db.Set<Sample>().VisibleTo(caller, db, now).AnyAsync(s => s.Id == id, cancellationToken),
-            ResourceKind.Experiment => await db.Set<Experiment>().VisibleTo(caller, db, now).AnyAsync(e => e.Id == id, cancellationToken),
-            _ => await db.Set<Run>().VisibleTo(caller, db, now).AnyAsync(r => r.Id == id, cancellationToken),
+            ResourceKind.Project => await db.Set<Project>().VisibleTo(caller, now).AnyAsync(p => p.Id == id, cancellationToken),
+            ResourceKind.Sample => await db.Set<Sample>().VisibleTo(caller, now).AnyAsync(s => s.Id == id, cancellationToken),
+            ResourceKind.Experiment => await db.Set<Experiment>().VisibleTo(caller, now).AnyAsync(e => e.Id == id, cancellationToken),
+            _ => await db.Set<Run>().VisibleTo(caller, now).AnyAsync(r => r.Id == id, cancellationToken),
         };
         if (!visible)
         {
@@ -125,7 +125,7 @@ public static class FileEndpoints
             ResourceKind.Experiment => runs.Where(r => r.ExperimentId == id),
             _ => runs.Where(r => r.Id == id),
         };
-        var rows = await runs.VisibleTo(caller, db, now).OrderBy(r => r.Id).Select(ResourceQueries.ToRunRow).ToListAsync(cancellationToken);
+        var rows = await runs.VisibleTo(caller, now).OrderBy(r => r.Id).Select(ResourceQueries.ToRunRow).ToListAsync(cancellationToken);
         var baseUrl = ResourceQueries.BaseUrl(request);
         var report = rows.Select(r => new FileReportRow(
             Accessions.Project(r.ProjectId), Accessions.Sample(r.SampleId), Accessions.Experiment(r.ExperimentId), Accessions.Run(r.Id), r.Files.Count,

@@ -6,12 +6,13 @@ using TokenServer.Store;
 namespace TokenServer.Resources;
 
 /// <summary>
-/// Who is asking: the account and its current role, read from the store (not from the token)
-/// so that a demotion takes effect on the next request. Anonymous callers have no account.
+/// Who is asking: the account, its current role and its organizations, read from the store
+/// (not from the token) so that a demotion or a removed membership takes effect on the next
+/// request. Anonymous callers have no account.
 /// </summary>
-public sealed record Caller(long? AccountId, string? Role)
+public sealed record Caller(long? AccountId, string? Role, IReadOnlyList<long> OrganizationIds)
 {
-    public static readonly Caller Anonymous = new(null, null);
+    public static readonly Caller Anonymous = new(null, null, []);
 
     public bool IsAdmin => Role == AccountRoles.Admin;
 
@@ -28,11 +29,11 @@ public sealed record Caller(long? AccountId, string? Role)
             return Anonymous;
         }
 
-        var role = await db.Accounts.AsNoTracking()
+        var row = await db.Accounts.AsNoTracking()
             .Where(a => a.Id == id && a.Status == AccountStatuses.Active)
-            .Select(a => a.Role)
+            .Select(a => new { a.Role, Organizations = a.Memberships.Select(m => m.OrganizationId).ToList() })
             .FirstOrDefaultAsync(cancellationToken);
-        return role is null ? Anonymous : new Caller(id, role);
+        return row is null ? Anonymous : new Caller(id, row.Role, row.Organizations);
     }
 }
 
@@ -43,7 +44,7 @@ public static class ResourceAccess
     /// private records of their organizations; an admin sees everything. The rule is part of
     /// the SQL, so a record the caller may not see is simply not found (CONTRACTS.md, resources).
     /// </summary>
-    public static IQueryable<T> VisibleTo<T>(this IQueryable<T> records, Caller caller, TokenServerDb db, DateTimeOffset now)
+    public static IQueryable<T> VisibleTo<T>(this IQueryable<T> records, Caller caller, DateTimeOffset now)
         where T : class, IOwnedRecord
     {
         if (caller.IsAdmin)
@@ -51,19 +52,19 @@ public static class ResourceAccess
             return records;
         }
 
-        if (caller.AccountId is not { } accountId)
+        if (caller.OrganizationIds.Count == 0)
         {
             return records.Where(r => r.IsPublic || (r.ReleaseDate != null && r.ReleaseDate <= now));
         }
 
-        var memberships = db.Memberships;
-        return records.Where(r => r.IsPublic || (r.ReleaseDate != null && r.ReleaseDate <= now)
-            || memberships.Any(m => m.AccountId == accountId && m.OrganizationId == r.OrganizationId));
+        // The caller's few organization ids go into the SQL as one parameter (IN over a JSON
+        // array on SQLite, = ANY on PostgreSQL): cheaper over 100k rows than a correlated
+        // membership lookup per row.
+        var organizations = caller.OrganizationIds;
+        return records.Where(r => r.IsPublic || (r.ReleaseDate != null && r.ReleaseDate <= now) || organizations.Contains(r.OrganizationId));
     }
 
     /// <summary>Whether the caller may write records of this organization: a member (or an admin) whose role edits.</summary>
-    public static Task<bool> IsMemberAsync(Caller caller, long organizationId, TokenServerDb db, CancellationToken cancellationToken) =>
-        caller.IsAdmin
-            ? Task.FromResult(true)
-            : db.Memberships.AnyAsync(m => m.AccountId == caller.AccountId && m.OrganizationId == organizationId, cancellationToken);
+    public static bool IsMember(Caller caller, long organizationId) =>
+        caller.IsAdmin || caller.OrganizationIds.Contains(organizationId);
 }

@@ -62,7 +62,7 @@ public static class ResourceEndpoints
         }
 
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        var query = db.Set<Project>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow());
+        var query = db.Set<Project>().AsNoTracking().VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToProject, paging, request, cancellationToken));
     }
 
@@ -71,7 +71,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Project, accession);
-        var found = id is null ? null : await db.Set<Project>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow())
+        var found = id is null ? null : await db.Set<Project>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(p => p.Id == id).Select(ResourceQueries.ToProject).FirstOrDefaultAsync(cancellationToken);
         return found is null ? ResourceProblems.NotFound(ResourceKind.Project, accession) : TypedResults.Ok(found);
     }
@@ -187,7 +187,7 @@ public static class ResourceEndpoints
         }
 
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        query = query.VisibleTo(caller, db, time.GetUtcNow());
+        query = query.VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToSample, paging, request, cancellationToken));
     }
 
@@ -196,7 +196,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Sample, accession);
-        var found = id is null ? null : await db.Set<Sample>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow())
+        var found = id is null ? null : await db.Set<Sample>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(s => s.Id == id).Select(ResourceQueries.ToSample).FirstOrDefaultAsync(cancellationToken);
         return found is null ? ResourceProblems.NotFound(ResourceKind.Sample, accession) : TypedResults.Ok(found);
     }
@@ -326,7 +326,7 @@ public static class ResourceEndpoints
         }
 
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        query = query.VisibleTo(caller, db, time.GetUtcNow());
+        query = query.VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToExperiment, paging, request, cancellationToken));
     }
 
@@ -335,7 +335,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Experiment, accession);
-        var found = id is null ? null : await db.Set<Experiment>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow())
+        var found = id is null ? null : await db.Set<Experiment>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(e => e.Id == id).Select(ResourceQueries.ToExperiment).FirstOrDefaultAsync(cancellationToken);
         return found is null ? ResourceProblems.NotFound(ResourceKind.Experiment, accession) : TypedResults.Ok(found);
     }
@@ -469,7 +469,7 @@ public static class ResourceEndpoints
         }
 
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        query = query.VisibleTo(caller, db, time.GetUtcNow());
+        query = query.VisibleTo(caller, time.GetUtcNow());
         var page = await ResourceQueries.PageAsync(query, ResourceQueries.ToRunRow, paging, request, cancellationToken);
         var baseUrl = ResourceQueries.BaseUrl(request);
         return TypedResults.Ok(new Page<RunResponse>(page.Count, page.Next, page.Previous, page.Results.Select(r => ResourceQueries.ToRun(r, baseUrl)).ToList()));
@@ -480,7 +480,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Run, accession);
-        var found = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, db, time.GetUtcNow())
+        var found = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(r => r.Id == id).Select(ResourceQueries.ToRunRow).FirstOrDefaultAsync(cancellationToken);
         return found is null ? ResourceProblems.NotFound(ResourceKind.Run, accession) : TypedResults.Ok(ResourceQueries.ToRun(found, ResourceQueries.BaseUrl(request)));
     }

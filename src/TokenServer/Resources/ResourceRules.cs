@@ -118,13 +118,13 @@ public static class Writable
         where T : class, IOwnedRecord
     {
         var id = Accessions.TryParse(kind, accession);
-        var record = id is null ? null : await set.VisibleTo(caller, db, now).Where(r => r.Id == id).FirstOrDefaultAsync(cancellationToken);
+        var record = id is null ? null : await set.VisibleTo(caller, now).Where(r => r.Id == id).FirstOrDefaultAsync(cancellationToken);
         if (record is null)
         {
             return (null, ResourceProblems.NotFound(kind, accession));
         }
 
-        return await ResourceAccess.IsMemberAsync(caller, record.OrganizationId, db, cancellationToken)
+        return ResourceAccess.IsMember(caller, record.OrganizationId)
             ? (record, null)
             : (null, ResourceProblems.NotYourOrganization());
     }

@@ -61,20 +61,20 @@ public static class SubmissionEndpoints
         var kind = accession?.Kind;
 
 #pragma warning disable CA1862 // EF Core translates ToUpper() to SQL UPPER() on both providers; StringComparison overloads do not translate.
-        var projects = db.Set<Project>().AsNoTracking().VisibleTo(caller, db, now)
+        var projects = db.Set<Project>().AsNoTracking().VisibleTo(caller, now)
             .Where(p => kind == null ? p.Title.ToUpper().Contains(needle) || (p.Description != null && p.Description.ToUpper().Contains(needle)) : kind == ResourceKind.Project && p.Id == id)
             .Select(p => new { p.Id, Title = (string?)p.Title, p.Description });
-        var samples = db.Set<Sample>().AsNoTracking().VisibleTo(caller, db, now)
+        var samples = db.Set<Sample>().AsNoTracking().VisibleTo(caller, now)
             .Where(s => kind == null
                 ? s.Title.ToUpper().Contains(needle) || (s.Description != null && s.Description.ToUpper().Contains(needle)) || s.Organism.ToUpper().Contains(needle) || s.AttributesJson.ToUpper().Contains(needle)
                 : kind == ResourceKind.Sample && s.Id == id)
             .Select(s => new { s.Id, Title = (string?)s.Title, s.Description });
-        var experiments = db.Set<Experiment>().AsNoTracking().VisibleTo(caller, db, now)
+        var experiments = db.Set<Experiment>().AsNoTracking().VisibleTo(caller, now)
             .Where(e => kind == null
                 ? e.Title.ToUpper().Contains(needle) || e.Platform.ToUpper().Contains(needle) || (e.InstrumentModel != null && e.InstrumentModel.ToUpper().Contains(needle))
                 : kind == ResourceKind.Experiment && e.Id == id)
             .Select(e => new { e.Id, Title = (string?)e.Title, Description = e.InstrumentModel });
-        var runs = db.Set<Run>().AsNoTracking().VisibleTo(caller, db, now)
+        var runs = db.Set<Run>().AsNoTracking().VisibleTo(caller, now)
             .Where(r => kind == null ? r.Title != null && r.Title.ToUpper().Contains(needle) : kind == ResourceKind.Run && r.Id == id)
             .Select(r => new { r.Id, r.Title, Description = (string?)null });
 #pragma warning restore CA1862
