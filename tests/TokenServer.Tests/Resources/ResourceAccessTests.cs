@@ -317,4 +317,22 @@ public sealed class ResourceAccessTests : IDisposable
         JsonAssert.IsProblem(response, HttpStatusCode.Unauthorized);
         Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RemovedMember_LosesPrivateRecords_WithoutNewToken()
+    {
+        var team = await TeamAsync();
+        var chain = await world.ChainAsync(team.Researcher, isPublic: false);
+        var viewerId = (await world.GetJsonAsync("/api/v1/auth/me", team.Viewer)).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.OK, (await world.SendAsync(HttpMethod.Get, $"/api/v1/samples/{chain.Sample}", team.Viewer)).StatusCode);
+
+        using (var removed = await world.SendAsync(HttpMethod.Delete, $"/api/v1/organizations/lab-a/members/{viewerId}", await world.AdminAsync()))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
+
+        using var hidden = await world.SendAsync(HttpMethod.Get, $"/api/v1/samples/{chain.Sample}", team.Viewer);
+        JsonAssert.IsProblem(hidden, HttpStatusCode.NotFound);
+        Assert.Equal(0, (await world.GetJsonAsync("/api/v1/projects/", team.Viewer)).GetProperty("count").GetInt32());
+    }
 }
