@@ -289,7 +289,7 @@ public static class FileEndpoints
         }
 
         var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
-        var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, db, time.GetUtcNow(), null, null, cancellationToken);
+        var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, time.GetUtcNow(), null, null, cancellationToken);
         if (problem is not null)
         {
             return problem;

@@ -122,7 +122,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
-        var (project, problem) = await Writable.FindAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, db, now, body.IsPublic, body.ReleaseDate, cancellationToken);
+        var (project, problem) = await Writable.FindAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -148,7 +148,7 @@ public static class ResourceEndpoints
         string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        var (project, problem) = await Writable.FindForDeleteAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, db, time.GetUtcNow(), cancellationToken);
+        var (project, problem) = await Writable.FindForDeleteAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -237,7 +237,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
-        var (sample, problem) = await Writable.FindAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, db, now, body.IsPublic, body.ReleaseDate, cancellationToken);
+        var (sample, problem) = await Writable.FindAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -280,7 +280,7 @@ public static class ResourceEndpoints
         string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        var (sample, problem) = await Writable.FindForDeleteAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, db, time.GetUtcNow(), cancellationToken);
+        var (sample, problem) = await Writable.FindForDeleteAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -387,7 +387,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
-        var (experiment, problem) = await Writable.FindAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, db, now, body.IsPublic, body.ReleaseDate, cancellationToken);
+        var (experiment, problem) = await Writable.FindAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -417,7 +417,7 @@ public static class ResourceEndpoints
         string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        var (experiment, problem) = await Writable.FindForDeleteAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, db, time.GetUtcNow(), cancellationToken);
+        var (experiment, problem) = await Writable.FindForDeleteAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -534,7 +534,7 @@ public static class ResourceEndpoints
     {
         var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var now = time.GetUtcNow();
-        var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, db, now, body.IsPublic, body.ReleaseDate, cancellationToken);
+        var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -564,7 +564,7 @@ public static class ResourceEndpoints
         string accession, ClaimsPrincipal user, TokenServerDb db, FileStore files, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = await Caller.LoadAsync(user, db, cancellationToken);
-        var (run, problem) = await Writable.FindForDeleteAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, db, time.GetUtcNow(), cancellationToken);
+        var (run, problem) = await Writable.FindForDeleteAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
             return problem;

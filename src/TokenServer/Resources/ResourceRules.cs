@@ -42,7 +42,7 @@ public static class ResourceProblems
 public static class Writable
 {
     public static async Task<(T? Record, ProblemHttpResult? Problem)> FindAsync<T>(
-        DbSet<T> set, ResourceKind kind, string accession, Caller caller, TokenServerDb db, DateTimeOffset now,
+        DbSet<T> set, ResourceKind kind, string accession, Caller caller, DateTimeOffset now,
         bool? isPublic, DateTimeOffset? releaseDate, CancellationToken cancellationToken)
         where T : class, IOwnedRecord
     {
@@ -56,15 +56,15 @@ public static class Writable
             return (null, ResourceProblems.CuratorsPublish());
         }
 
-        return await FindMemberRecordAsync(set, kind, accession, caller, db, now, cancellationToken);
+        return await FindMemberRecordAsync(set, kind, accession, caller, now, cancellationToken);
     }
 
     public static async Task<(T? Record, ProblemHttpResult? Problem)> FindForDeleteAsync<T>(
-        DbSet<T> set, ResourceKind kind, string accession, Caller caller, TokenServerDb db, DateTimeOffset now, CancellationToken cancellationToken)
+        DbSet<T> set, ResourceKind kind, string accession, Caller caller, DateTimeOffset now, CancellationToken cancellationToken)
         where T : class, IOwnedRecord =>
         !caller.CanCurate
             ? (null, caller.CanEdit ? ResourceProblems.CuratorsDelete() : ResourceProblems.ViewerCannotWrite())
-            : await FindMemberRecordAsync(set, kind, accession, caller, db, now, cancellationToken);
+            : await FindMemberRecordAsync(set, kind, accession, caller, now, cancellationToken);
 
     /// <summary>
     /// The parent named in a create body. Its organization becomes the child's; an x-org-slug
@@ -80,7 +80,7 @@ public static class Writable
                 $"'{field}' must be a {kind.ToString().ToLowerInvariant()} accession such as {Accessions.Format(kind, 1)}."));
         }
 
-        var (record, problem) = await FindMemberRecordAsync(set, kind, accession!.Trim(), caller, db, now, cancellationToken);
+        var (record, problem) = await FindMemberRecordAsync(set, kind, accession!.Trim(), caller, now, cancellationToken);
         if (problem is not null)
         {
             return (null, problem);
@@ -114,7 +114,7 @@ public static class Writable
     }
 
     private static async Task<(T? Record, ProblemHttpResult? Problem)> FindMemberRecordAsync<T>(
-        DbSet<T> set, ResourceKind kind, string accession, Caller caller, TokenServerDb db, DateTimeOffset now, CancellationToken cancellationToken)
+        DbSet<T> set, ResourceKind kind, string accession, Caller caller, DateTimeOffset now, CancellationToken cancellationToken)
         where T : class, IOwnedRecord
     {
         var id = Accessions.TryParse(kind, accession);
