@@ -335,4 +335,38 @@ public sealed class ResourceAccessTests : IDisposable
         JsonAssert.IsProblem(hidden, HttpStatusCode.NotFound);
         Assert.Equal(0, (await world.GetJsonAsync("/api/v1/projects/", team.Viewer)).GetProperty("count").GetInt32());
     }
+
+    [Fact]
+    public async Task Patch_ChangesFieldsOfEachKind_ButNotParents()
+    {
+        var team = await TeamAsync();
+        var chain = await world.ChainAsync(team.Researcher, isPublic: false);
+
+        using (var sample = await world.SendAsync(HttpMethod.Patch, $"/api/v1/samples/{chain.Sample}", team.Researcher, new { organism = "Zea mays", attributes = new { depth = "20cm" } }))
+        {
+            var json = await sample.ReadJsonAsync();
+            Assert.Equal("Zea mays", json.GetProperty("organism").GetString());
+            Assert.Equal("20cm", json.GetProperty("attributes").GetProperty("depth").GetString());
+        }
+
+        using (var experiment = await world.SendAsync(HttpMethod.Patch, $"/api/v1/experiments/{chain.Experiment}", team.Researcher, new { instrument_model = "NextSeq 2000", library_layout = "single" }))
+        {
+            var json = await experiment.ReadJsonAsync();
+            Assert.Equal("NextSeq 2000", json.GetProperty("instrument_model").GetString());
+            Assert.Equal("SINGLE", json.GetProperty("library_layout").GetString());
+        }
+
+        using (var run = await world.SendAsync(HttpMethod.Patch, $"/api/v1/runs/{chain.Run}", team.Researcher, new { title = "Lane 2" }))
+        {
+            Assert.Equal("Lane 2", (await run.ReadJsonAsync()).GetProperty("title").GetString());
+        }
+
+        using (var move = await world.SendAsync(HttpMethod.Patch, $"/api/v1/runs/{chain.Run}", team.Researcher, new { experiment = "EXP000999" }))
+        {
+            JsonAssert.IsProblem(move, HttpStatusCode.BadRequest);
+        }
+
+        using var badLayout = await world.SendAsync(HttpMethod.Patch, $"/api/v1/experiments/{chain.Experiment}", team.Researcher, new { library_layout = "TRIPLE" });
+        JsonAssert.IsProblem(badLayout, HttpStatusCode.BadRequest);
+    }
 }
