@@ -2,6 +2,7 @@ using TokenServer.Auth;
 using TokenServer.Compat;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
+using TokenServer.Resources;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -15,6 +16,7 @@ builder.AddAccounts();
 builder.AddSecurity();
 builder.AddOrganizations();
 builder.AddDialects();
+builder.AddResources();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.MapSessions();
 app.MapAudit();
 app.MapServiceUsers();
 app.MapDialects();
+app.MapResources();
 
 app.Run();
 

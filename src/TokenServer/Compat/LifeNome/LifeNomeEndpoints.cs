@@ -27,6 +27,7 @@ public static class LifeNomeEndpoints
         group.MapPost("/auth/token/verify/", Verify)
             .DocumentsBody<LifeNomeVerifyRequest>("application/json")
             .WithSummary("SimpleJWT TokenVerifyView: {token} -> {} when the token is valid");
+        group.MapLifeNomeSamples();
         return app;
     }
 
