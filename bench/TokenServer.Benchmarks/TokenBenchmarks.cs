@@ -50,7 +50,7 @@ public class TokenBenchmarks
         validation = host.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
         hasher = host.Services.GetRequiredService<PasswordHasher>();
         token = IssueAccessToken();
-        passwordHash = hasher.Hash("bench-password-123");
+        passwordHash = hasher.HashAsync("bench-password-123", CancellationToken.None).GetAwaiter().GetResult();
         context = new DefaultHttpContext();
         context.Request.Headers.Authorization = "Bearer " + token;
     }
@@ -81,7 +81,7 @@ public class TokenBenchmarks
     }
 
     [Benchmark(Description = "password: BCrypt verify")]
-    public bool VerifyPassword() => hasher.Verify("bench-password-123", passwordHash).Valid;
+    public async Task<bool> VerifyPassword() => (await hasher.VerifyAsync("bench-password-123", passwordHash, CancellationToken.None)).Valid;
 }
 
 public static class BenchmarkProgram

@@ -43,23 +43,6 @@ public sealed class HashGate : IDisposable
         return new Lease(this);
     }
 
-    /// <summary>For synchronous callers; prefer <see cref="EnterAsync"/>, which does not block a thread while queued.</summary>
-    public Lease Enter()
-    {
-        Reserve();
-        try
-        {
-            slots.Wait();
-        }
-        catch
-        {
-            Interlocked.Decrement(ref pending);
-            throw;
-        }
-
-        return new Lease(this);
-    }
-
     public void Dispose() => slots.Dispose();
 
     private void Reserve()

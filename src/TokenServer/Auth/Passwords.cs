@@ -59,29 +59,17 @@ public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash);
 /// BCrypt via BCrypt.Net-Next. Plain BCrypt reads only the first 72 bytes of a password, so
 /// two passwords sharing those bytes would both match; the "enhanced" mode hashes the
 /// password with SHA-384 first, so every byte counts (CONTRACTS.md "Everywhere").
-/// Every computation passes the <see cref="HashGate"/>; the async methods wait for it without
-/// holding a thread, and all of them throw <see cref="Hosting.ServerBusyException"/> when it is full.
+/// Every computation passes the <see cref="HashGate"/>; they wait for it without
+/// holding a thread, and throw <see cref="Hosting.ServerBusyException"/> when it is full.
 /// </summary>
 public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate gate)
 {
     private readonly Lazy<string> dummyHash = new(() => BCryptNet.EnhancedHashPassword(Guid.NewGuid().ToString(), HashType.SHA384, options.Value.WorkFactor));
 
-    public string Hash(string password)
-    {
-        using var lease = gate.Enter();
-        return HashCore(password);
-    }
-
     public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
     {
         using var lease = await gate.EnterAsync(cancellationToken);
         return HashCore(password);
-    }
-
-    public PasswordCheck Verify(string password, string hash)
-    {
-        using var lease = gate.Enter();
-        return VerifyCore(password, hash);
     }
 
     public async Task<PasswordCheck> VerifyAsync(string password, string hash, CancellationToken cancellationToken)
@@ -94,13 +82,6 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
     /// Spends the same work as a real check, so an unknown account answers in the same time
     /// as a wrong password and response timing reveals nothing (ARCHITECTURE.md habit 6).
     /// </summary>
-    public void VerifyDummy(string password)
-    {
-        using var lease = gate.Enter();
-        BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
-    }
-
-    /// <inheritdoc cref="VerifyDummy"/>
     public async Task VerifyDummyAsync(string password, CancellationToken cancellationToken)
     {
         using var lease = await gate.EnterAsync(cancellationToken);

@@ -92,7 +92,7 @@ public sealed partial class AccountRegistry(
             Username = request.Username,
             NormalizedUsername = normalizedUsername,
             FullName = request.FullName.Trim(),
-            PasswordHash = hasher.Hash(request.Password),
+            PasswordHash = await hasher.HashAsync(request.Password, cancellationToken),
             Role = request.Role,
             Status = AccountStatuses.Active,
             IsActivated = true,

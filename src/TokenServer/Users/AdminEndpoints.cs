@@ -172,7 +172,7 @@ public static class AdminEndpoints
             return Problems.Field("new_password", problem);
         }
 
-        account.PasswordHash = hasher.Hash(body.NewPassword!);
+        account.PasswordHash = await hasher.HashAsync(body.NewPassword!, cancellationToken);
         account.SecurityStamp = Guid.NewGuid().ToString("N");
         account.FailedLoginCount = 0;
         account.LockoutEnd = null;
