@@ -45,7 +45,7 @@ internal sealed class Setup
     private static async Task<(string, string)?> TryCreateServiceClientAsync(HttpClient client, (string Access, string Refresh) admin)
     {
         using var org = await Send(client, HttpMethod.Post, "/api/v1/admin/organizations", admin.Access, new { slug = "bench-lab", name = "Bench Lab" });
-        using var created = await Send(client, HttpMethod.Post, "/api/v1/organizations/bench-lab/service-users", admin.Access, new { name = "bench-robot", role = "member" });
+        using var created = await Send(client, HttpMethod.Post, "/api/v1/organizations/bench-lab/service-users", admin.Access, new { name = "bench-robot", role = "researcher" });
         if (!created.IsSuccessStatusCode)
         {
             return null;
@@ -58,11 +58,16 @@ internal sealed class Setup
     /// <summary>Fills the store with samples through the bulk-submission route, in chunks.</summary>
     private static async Task<bool> TrySeedSamplesAsync(HttpClient client, (string Access, string Refresh) admin, int count)
     {
-        using var template = await client.GetAsync("/api/v1/bulk-submit/template/default");
+        using var template = await client.GetAsync("/api/v1/bulk-submit/template/minimal");
         using var projects = await client.GetAsync("/api/v1/projects/");
         if (!projects.IsSuccessStatusCode || !template.IsSuccessStatusCode)
         {
             return false;
+        }
+
+        using (var membership = await Send(client, HttpMethod.Post, "/api/v1/organizations/bench-lab/members", admin.Access, new { email = AdminEmail, role = "admin" }))
+        {
+            membership.EnsureSuccessStatusCode();
         }
 
         using var project = await Send(client, HttpMethod.Post, "/api/v1/projects/", admin.Access, new { title = "Bench project", description = "Load-runner data", is_public = true }, "bench-lab");
@@ -72,6 +77,7 @@ internal sealed class Setup
         }
 
         var accession = (await project.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accession").GetString();
+        Console.WriteLine($"seeding {count} samples into {accession}...");
         var header = (await template.Content.ReadAsStringAsync()).Trim();
         var columns = header.Split(',');
         const int chunk = 2000;
@@ -82,16 +88,18 @@ internal sealed class Setup
             {
                 csv.AppendJoin(',', columns.Select(c => c switch
                 {
-                    "project" or "project_accession" => accession,
-                    "title" or "sample_title" or "name" => $"Sample {i}",
-                    "organism" => "Homo sapiens",
-                    "taxon_id" or "taxon" => "9606",
-                    _ => $"v{i}",
+                    "title" => $"Sample {i}",
+                    "description" => "Load-runner sample",
+                    "organism" => "soil metagenome",
+                    "taxon_id" => "410658",
+                    "collection_date" => "2024-05-31",
+                    "geographic_location" => "Germany",
+                    _ => string.Empty,
                 })).Append('\n');
             }
 
             using var content = new StringContent(csv.ToString(), Encoding.UTF8, "text/csv");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/bulk-submit/?checklist=default") { Content = content };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/bulk-submit/?project={accession}&checklist_id=minimal") { Content = content };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin.Access);
             request.Headers.Add("x-org-slug", "bench-lab");
             using var response = await client.SendAsync(request);

@@ -40,6 +40,7 @@ public static class TokensSetup
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<RevocationList>();
+        services.AddSingleton<SignatureCache>();
         services.AddScoped<SessionTokens>();
         services.AddSingleton<AccessTokenInspector>();
         services.AddHostedService<SigningKeyMaintenance>();
@@ -47,7 +48,7 @@ public static class TokensSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyRing, IOptions<TokenOptions>, TimeProvider, RevocationList>(ConfigureBearer);
+            .Configure<SignatureCache, IOptions<TokenOptions>, TimeProvider, RevocationList>(ConfigureBearer);
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthFailureResultHandler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(TokenClaims.Role, AccountRoles.Admin));
@@ -81,7 +82,7 @@ public static class TokensSetup
 
     public static IApplicationBuilder UsePresentedTokens(this IApplicationBuilder app) => app.UseMiddleware<AmbiguousTokenMiddleware>();
 
-    private static void ConfigureBearer(JwtBearerOptions bearer, SigningKeyRing ring, IOptions<TokenOptions> tokenOptions, TimeProvider time, RevocationList revocations)
+    private static void ConfigureBearer(JwtBearerOptions bearer, SignatureCache signatures, IOptions<TokenOptions> tokenOptions, TimeProvider time, RevocationList revocations)
     {
         var o = tokenOptions.Value;
         bearer.MapInboundClaims = false;
@@ -97,8 +98,8 @@ public static class TokensSetup
             ValidAlgorithms = SigningAlgorithms.Allowed,
             // RFC 8725 §3.11 and RFC 9068 §4: explicit typing keeps other JWTs out.
             ValidTypes = [TokenClaims.AccessTokenType],
-            IssuerSigningKeyResolver = (_, _, kid, _) => ring.ResolveValidationKeys(kid),
-            TryAllIssuerSigningKeys = false,
+            // Signature checked against the key ring in memory, once per distinct token.
+            SignatureValidator = signatures.Validate,
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateLifetime = true,
