@@ -80,7 +80,12 @@ internal static class Program
     private static ServerProcess StartServer(string directory, string store, RunOptions options)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "TokenServer.dll")])
+        var half = Environment.ProcessorCount / 2;
+        // Pinned from its first instruction (taskset), the server sees only its own cores, so
+        // everything sized by core count (the hashing gate, the GC) is sized as in production.
+        var pin = half >= 1 && OperatingSystem.IsLinux() && File.Exists("/usr/bin/taskset");
+        var dll = Path.Combine(directory, "TokenServer.dll");
+        var start = new ProcessStartInfo(pin ? "/usr/bin/taskset" : "dotnet", pin ? ["-c", $"0-{half - 1}", "dotnet", dll] : [dll])
         {
             WorkingDirectory = store,
             UseShellExecute = false,
@@ -117,14 +122,11 @@ internal static class Program
         process.BeginErrorReadLine();
 
         var cpus = "shared";
-        if (Environment.ProcessorCount >= 2 && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
+        if (pin && OperatingSystem.IsLinux())
         {
             // Server on the first half of the cores, load generator on the rest.
-            var half = Environment.ProcessorCount / 2;
             var serverMask = (1L << half) - 1;
-            var clientMask = ((1L << Environment.ProcessorCount) - 1) & ~serverMask;
-            process.ProcessorAffinity = (nint)serverMask;
-            Process.GetCurrentProcess().ProcessorAffinity = (nint)clientMask;
+            Process.GetCurrentProcess().ProcessorAffinity = (nint)(((1L << Environment.ProcessorCount) - 1) & ~serverMask);
             cpus = $"server cores 0-{half - 1}, load generator cores {half}-{Environment.ProcessorCount - 1}";
         }
 

@@ -69,13 +69,13 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
     public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
     {
         using var lease = await gate.EnterAsync(cancellationToken);
-        return HashCore(password);
+        return await OffThreadPool(() => HashCore(password));
     }
 
     public async Task<PasswordCheck> VerifyAsync(string password, string hash, CancellationToken cancellationToken)
     {
         using var lease = await gate.EnterAsync(cancellationToken);
-        return VerifyCore(password, hash);
+        return await OffThreadPool(() => VerifyCore(password, hash));
     }
 
     /// <summary>
@@ -85,8 +85,17 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
     public async Task VerifyDummyAsync(string password, CancellationToken cancellationToken)
     {
         using var lease = await gate.EnterAsync(cancellationToken);
-        BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384);
+        await OffThreadPool(() => BCryptNet.EnhancedVerify(password, dummyHash.Value, HashType.SHA384));
     }
+
+    /// <summary>
+    /// A hash holds a core for tens to hundreds of milliseconds. On the thread pool it would hold
+    /// a worker too, and on a small machine the pool would only add workers slowly, so requests
+    /// that never hash (token checks, reads) would queue behind the hashes. A dedicated thread
+    /// per hash (the gate bounds how many) keeps the pool free for them.
+    /// </summary>
+    private static Task<T> OffThreadPool<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private string HashCore(string password) => BCryptNet.EnhancedHashPassword(password, HashType.SHA384, options.Value.WorkFactor);
 

@@ -20,6 +20,9 @@ internal static class OwnedRecordConfiguration
         builder.HasIndex(nameof(IOwnedRecord.OrganizationId), nameof(IOwnedRecord.Id));
         builder.HasIndex(nameof(IOwnedRecord.IsPublic), nameof(IOwnedRecord.Id));
         builder.HasIndex(nameof(IOwnedRecord.ReleaseDate));
+        // Covers the anonymous visibility rule (is_public OR released) so that counting a
+        // list scans this narrow index rather than the rows.
+        builder.HasIndex(nameof(IOwnedRecord.IsPublic), nameof(IOwnedRecord.ReleaseDate), nameof(IOwnedRecord.OrganizationId));
     }
 
     public static void CreatedBy<T>(EntityTypeBuilder<T> builder, System.Linq.Expressions.Expression<Func<T, object?>> createdBy)

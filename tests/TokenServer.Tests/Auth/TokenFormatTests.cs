@@ -193,3 +193,26 @@ public sealed class TokenFormatTests : IDisposable
         }
     }
 }
+
+/// <summary>CONTRACTS.md "Everywhere": RS256 by configuration.</summary>
+public sealed class Rs256TokenTests : IDisposable
+{
+    private readonly TokenServerFactory factory = new();
+
+    public Rs256TokenTests() => factory.Settings["TokenServer:SigningAlgorithm"] = "RS256";
+
+    public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public async Task ConfiguredRs256_SignsWithAnRsaKey_PublishedWithoutPrivateParts()
+    {
+        var client = factory.CreateClient();
+        var tokens = await client.RegisterAndLoginAsync("rsa@example.org");
+
+        Assert.Equal("RS256", new JsonWebToken(tokens.AccessToken).Alg);
+        var key = (await client.GetFromJsonAsync<JsonElement>("/.well-known/jwks.json")).GetProperty("keys")[0];
+        JsonAssert.HasExactly(key, "kty", "use", "alg", "kid", "n", "e");
+        using var me = await client.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+}

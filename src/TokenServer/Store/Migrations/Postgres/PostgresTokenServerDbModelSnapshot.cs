@@ -165,6 +165,8 @@ namespace TokenServer.Store.Migrations.Postgres
 
                     b.HasIndex("SampleId", "Id");
 
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
+
                     b.ToTable("experiments", (string)null);
                 });
 
@@ -212,6 +214,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.HasIndex("IsPublic", "Id");
 
                     b.HasIndex("OrganizationId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("projects", (string)null);
                 });
@@ -270,6 +274,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.HasIndex("ProjectId", "Id");
 
                     b.HasIndex("SampleId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("runs", (string)null);
                 });
@@ -379,6 +385,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.HasIndex("OrganizationId", "Id");
 
                     b.HasIndex("ProjectId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("samples", (string)null);
                 });

@@ -153,6 +153,8 @@ namespace TokenServer.Store.Migrations.Sqlite
 
                     b.HasIndex("SampleId", "Id");
 
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
+
                     b.ToTable("experiments", (string)null);
                 });
 
@@ -198,6 +200,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.HasIndex("IsPublic", "Id");
 
                     b.HasIndex("OrganizationId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("projects", (string)null);
                 });
@@ -254,6 +258,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.HasIndex("ProjectId", "Id");
 
                     b.HasIndex("SampleId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("runs", (string)null);
                 });
@@ -359,6 +365,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.HasIndex("OrganizationId", "Id");
 
                     b.HasIndex("ProjectId", "Id");
+
+                    b.HasIndex("IsPublic", "ReleaseDate", "OrganizationId");
 
                     b.ToTable("samples", (string)null);
                 });

@@ -487,6 +487,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 columns: new[] { "IsPublic", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_experiments_IsPublic_ReleaseDate_OrganizationId",
+                table: "experiments",
+                columns: new[] { "IsPublic", "ReleaseDate", "OrganizationId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_experiments_OrganizationId_Id",
                 table: "experiments",
                 columns: new[] { "OrganizationId", "Id" });
@@ -526,6 +531,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "IX_projects_IsPublic_Id",
                 table: "projects",
                 columns: new[] { "IsPublic", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_projects_IsPublic_ReleaseDate_OrganizationId",
+                table: "projects",
+                columns: new[] { "IsPublic", "ReleaseDate", "OrganizationId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_projects_OrganizationId_Id",
@@ -585,6 +595,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 columns: new[] { "IsPublic", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_runs_IsPublic_ReleaseDate_OrganizationId",
+                table: "runs",
+                columns: new[] { "IsPublic", "ReleaseDate", "OrganizationId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_runs_OrganizationId_Id",
                 table: "runs",
                 columns: new[] { "OrganizationId", "Id" });
@@ -613,6 +628,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "IX_samples_IsPublic_Id",
                 table: "samples",
                 columns: new[] { "IsPublic", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_samples_IsPublic_ReleaseDate_OrganizationId",
+                table: "samples",
+                columns: new[] { "IsPublic", "ReleaseDate", "OrganizationId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_samples_OrganizationId_Id",
