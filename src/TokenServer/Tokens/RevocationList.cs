@@ -23,8 +23,6 @@ public sealed class RevocationList(TimeProvider time)
 
     public void AddToken(string jti, DateTimeOffset keepUntil) => tokens[jti] = keepUntil;
 
-    public int Count => sessions.Count + tokens.Count;
-
     public void Prune()
     {
         var now = time.GetUtcNow();
