@@ -12,7 +12,8 @@ namespace TokenServer.LoadRunner;
 /// Starts the published server (Release) on loopback with a fresh store, pins it and this
 /// load generator to different cores where the machine has them, runs fixed-time scenarios
 /// and reports requests/s, p50/p99 latency, errors by status and the server's peak memory.
-/// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--smoke] [--out file.json] [--scenario name]...
+/// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--instances N]
+/// [--samples N] [--work-factor N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
 /// </summary>
 internal static class Program
 {
@@ -29,14 +30,22 @@ internal static class Program
         }
 
         var storeDirectory = Directory.CreateTempSubdirectory("tokenserver-bench-");
-        using var server = StartServer(serverDirectory, storeDirectory.FullName, options);
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        var servers = Enumerable.Range(0, options.Instances).Select(_ => StartServer(serverDirectory, storeDirectory.FullName, options)).ToList();
+        using var client = new HttpClient(new RoundRobinHandler(servers.Select(s => s.BaseAddress).ToList()))
         {
-            BaseAddress = server.BaseAddress,
+            BaseAddress = servers[0].BaseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        var firstRequest = await WaitForHealthAsync(client, server.Started);
-        Console.WriteLine($"server pid {server.Process.Id} on {server.BaseAddress}, first answer {firstRequest.TotalMilliseconds:F0} ms after start");
+        var firstRequest = TimeSpan.Zero;
+        foreach (var server in servers)
+        {
+            using var direct = new HttpClient { BaseAddress = server.BaseAddress };
+            var answered = await WaitForHealthAsync(direct, server.Started);
+            firstRequest = answered > firstRequest ? answered : firstRequest;
+            Console.WriteLine($"server pid {server.Process.Id} on {server.BaseAddress}, first answer {answered.TotalMilliseconds:F0} ms after start");
+        }
+
+        var server0 = servers[0];
 
         var setup = await Setup.CreateAsync(client, options);
         var results = new List<ScenarioResult>();
@@ -50,15 +59,17 @@ internal static class Program
         var report = new JsonObject
         {
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
-            ["server_cpus"] = server.CpuDescription,
+            ["server_cpus"] = server0.CpuDescription,
+            ["instances"] = options.Instances,
+            ["store"] = options.ServerSettings.GetValueOrDefault("Database__Provider", "Sqlite"),
             ["seconds_per_scenario"] = options.Seconds,
             ["concurrency"] = options.Concurrency,
             ["work_factor"] = options.WorkFactor,
             ["first_request_ms"] = Math.Round(firstRequest.TotalMilliseconds),
-            ["peak_memory_mb"] = Math.Round(server.PeakMemoryMegabytes(), 1),
+            ["peak_memory_mb"] = Math.Round(servers.Max(s => s.PeakMemoryMegabytes()), 1),
             ["scenarios"] = new JsonArray(results.Select(r => (JsonNode)r.ToJson()).ToArray()),
         };
-        Console.WriteLine($"server peak memory (VmHWM): {server.PeakMemoryMegabytes():F1} MB");
+        Console.WriteLine($"server peak memory (VmHWM, largest instance): {servers.Max(s => s.PeakMemoryMegabytes()):F1} MB");
         if (options.Output is { } output)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -66,7 +77,11 @@ internal static class Program
             Console.WriteLine($"wrote {output}");
         }
 
-        server.Stop();
+        foreach (var server in servers)
+        {
+            server.Dispose();
+        }
+
         storeDirectory.Delete(recursive: true);
         var failed = results.Where(r => r.ServerErrors > 0 || r.Completed == 0).ToList();
         foreach (var f in failed)
@@ -187,7 +202,7 @@ internal static class Program
     internal static string PasswordFor => Password;
 }
 
-internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, bool NoPublish, string? Output, HashSet<string> Scenarios, int Samples, Dictionary<string, string> ServerSettings)
+internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, bool NoPublish, string? Output, HashSet<string> Scenarios, int Samples, Dictionary<string, string> ServerSettings, int Instances = 1)
 {
     public static RunOptions Parse(string[] args)
     {
@@ -200,6 +215,7 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
                 "--concurrency" => o with { Concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--work-factor" => o with { WorkFactor = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--samples" => o with { Samples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
+                "--instances" => o with { Instances = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--no-publish" => o with { NoPublish = true },
                 "--smoke" => o with { Seconds = 2, Concurrency = 8, Samples = 500 },
                 "--out" => o with { Output = args[++i] },
@@ -223,6 +239,23 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
         var split = pair.IndexOf('=', StringComparison.Ordinal);
         o.ServerSettings[pair[..split]] = pair[(split + 1)..];
         return o;
+    }
+}
+
+/// <summary>
+/// Sends each request to the next server instance in turn, as a load balancer would: with two
+/// instances, consecutive refreshes of one chain land on different instances.
+/// </summary>
+internal sealed class RoundRobinHandler(IReadOnlyList<Uri> servers)
+    : DelegatingHandler(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+{
+    private int next = -1;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var target = servers[(int)((uint)Interlocked.Increment(ref next) % (uint)servers.Count)];
+        request.RequestUri = new UriBuilder(request.RequestUri!) { Host = target.Host, Port = target.Port }.Uri;
+        return base.SendAsync(request, cancellationToken);
     }
 }
 

@@ -14,6 +14,16 @@ public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<Two
     private HttpClient B => servers.B;
 
     [Fact]
+    public async Task InstancesStartingTogether_OnANewStore_PublishTheSameSingleKey()
+    {
+        var onA = (await A.GetFromJsonAsync<System.Text.Json.JsonElement>("/.well-known/jwks.json")).GetProperty("keys");
+        var onB = (await B.GetFromJsonAsync<System.Text.Json.JsonElement>("/.well-known/jwks.json")).GetProperty("keys");
+
+        Assert.Equal(onA[0].GetProperty("kid").GetString(), onB[0].GetProperty("kid").GetString());
+        Assert.Equal(onA.GetArrayLength(), onB.GetArrayLength());
+    }
+
+    [Fact]
     public async Task TokenFromA_WorksOnB()
     {
         var tokens = await A.RegisterAndLoginAsync("ab@example.org");

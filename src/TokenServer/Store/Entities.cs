@@ -84,6 +84,9 @@ public sealed class RefreshToken
 public sealed class SigningKey
 {
     public required string Id { get; set; }
+
+    /// <summary>1 for the first key, one more for each later key; unique, so instances that create a key at the same moment cannot both succeed.</summary>
+    public int Generation { get; set; }
     public required string Algorithm { get; set; }
     public required string PublicJwk { get; set; }
     public required string ProtectedPrivateKey { get; set; }

@@ -85,6 +85,7 @@ internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<Signing
         builder.ToTable("signing_keys");
         builder.Property(k => k.Id).HasMaxLength(64);
         builder.Property(k => k.Algorithm).HasMaxLength(10);
+        builder.HasIndex(k => k.Generation).IsUnique();
     }
 }
 

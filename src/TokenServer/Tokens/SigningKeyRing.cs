@@ -119,7 +119,7 @@ public sealed class SigningKeyRing(
         var o = options.Value.Keys;
         if (keys.Count == 0)
         {
-            await CreateKeyAsync(now, cancellationToken);
+            await CreateKeyAsync(now, retryOnConflict: false, cancellationToken);
             return;
         }
 
@@ -127,13 +127,14 @@ public sealed class SigningKeyRing(
         var rotationDue = newest.ActivatesAt + o.RotationInterval;
         if (newest.ActivatesAt <= now && rotationDue - o.PublishLead <= now)
         {
-            await CreateKeyAsync(rotationDue > now + o.PublishLead ? rotationDue : now + o.PublishLead, cancellationToken);
+            await CreateKeyAsync(rotationDue > now + o.PublishLead ? rotationDue : now + o.PublishLead, retryOnConflict: false, cancellationToken);
         }
     }
 
     /// <summary>Creates a key now that starts signing after <see cref="KeyOptions.PublishLead"/>.</summary>
-    public Task<SigningKey> RotateAsync(CancellationToken cancellationToken) =>
-        CreateKeyAsync(time.GetUtcNow() + options.Value.Keys.PublishLead, cancellationToken);
+    public async Task<SigningKey> RotateAsync(CancellationToken cancellationToken) =>
+        await CreateKeyAsync(time.GetUtcNow() + options.Value.Keys.PublishLead, retryOnConflict: true, cancellationToken)
+        ?? throw new InvalidOperationException("Could not create a signing key: other instances kept creating keys at the same moment.");
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -151,6 +152,7 @@ public sealed class SigningKeyRing(
             var existing = snapshot.ByKid.GetValueOrDefault(rows[i].Id);
             entries.Add(new KeyEntry(
                 rows[i].Id,
+                rows[i].Generation,
                 rows[i].ActivatesAt,
                 publishedUntil,
                 rows[i].PublicJwk,
@@ -160,34 +162,55 @@ public sealed class SigningKeyRing(
         snapshot = new Snapshot(entries, entries.ToDictionary(e => e.Kid, StringComparer.Ordinal));
     }
 
-    private async Task<SigningKey> CreateKeyAsync(DateTimeOffset activatesAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the next generation of key. Instances starting together on a new store, or
+    /// finding rotation due at the same tick, race here; the unique generation lets exactly one
+    /// win, and the others load the winner's key instead of signing with one nobody else knows.
+    /// </summary>
+    private async Task<SigningKey?> CreateKeyAsync(DateTimeOffset activatesAt, bool retryOnConflict, CancellationToken cancellationToken)
     {
         await writeGate.WaitAsync(cancellationToken);
         try
         {
-            var algorithm = options.Value.SigningAlgorithm;
-            var (privateKey, publicJwk, kid) = GenerateKey(algorithm);
-            var row = new SigningKey
+            for (var attempt = 0; attempt < (retryOnConflict ? 3 : 1); attempt++)
             {
-                Id = kid,
-                Algorithm = algorithm,
-                PublicJwk = publicJwk,
-                ProtectedPrivateKey = Convert.ToBase64String(protector.Protect(privateKey)),
-                CreatedAt = time.GetUtcNow(),
-                ActivatesAt = activatesAt,
-            };
-            CryptographicOperations.ZeroMemory(privateKey);
+                await ReloadAsync(cancellationToken);
+                var algorithm = options.Value.SigningAlgorithm;
+                var (privateKey, publicJwk, kid) = GenerateKey(algorithm);
+                var row = new SigningKey
+                {
+                    Id = kid,
+                    Generation = snapshot.Keys.Count == 0 ? 1 : snapshot.Keys.Max(k => k.Generation) + 1,
+                    Algorithm = algorithm,
+                    PublicJwk = publicJwk,
+                    ProtectedPrivateKey = Convert.ToBase64String(protector.Protect(privateKey)),
+                    CreatedAt = time.GetUtcNow(),
+                    ActivatesAt = activatesAt,
+                };
+                CryptographicOperations.ZeroMemory(privateKey);
 
-            await using (var scope = scopes.CreateAsyncScope())
-            {
-                var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
-                db.SigningKeys.Add(row);
-                await db.SaveChangesAsync(cancellationToken);
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+                    db.SigningKeys.Add(row);
+                    try
+                    {
+                        await db.SaveChangesAsync(cancellationToken);
+                    }
+                    catch (DbUpdateException)
+                    {
+                        logger.LogInformation("Another instance created signing key generation {Generation} first", row.Generation);
+                        continue;
+                    }
+                }
+
+                logger.LogInformation("Created signing key {Kid} ({Algorithm}), generation {Generation}, signing from {ActivatesAt:O}", kid, algorithm, row.Generation, activatesAt);
+                await ReloadAsync(cancellationToken);
+                return row;
             }
 
-            logger.LogInformation("Created signing key {Kid} ({Algorithm}), signing from {ActivatesAt:O}", kid, algorithm, activatesAt);
             await ReloadAsync(cancellationToken);
-            return row;
+            return null;
         }
         finally
         {
@@ -247,7 +270,7 @@ public sealed class SigningKeyRing(
 
     private static string Thumbprint(string canonicalJwk) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalJwk)));
 
-    private sealed record KeyEntry(string Kid, DateTimeOffset ActivatesAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
+    private sealed record KeyEntry(string Kid, int Generation, DateTimeOffset ActivatesAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
 
     private sealed record Snapshot(IReadOnlyList<KeyEntry> Keys, IReadOnlyDictionary<string, KeyEntry> ByKid)
     {

@@ -738,6 +738,9 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ProtectedPrivateKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -747,6 +750,9 @@ namespace TokenServer.Store.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Generation")
+                        .IsUnique();
 
                     b.ToTable("signing_keys", (string)null);
                 });

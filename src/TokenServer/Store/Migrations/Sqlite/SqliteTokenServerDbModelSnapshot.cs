@@ -708,6 +708,9 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ProtectedPrivateKey")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -717,6 +720,9 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Generation")
+                        .IsUnique();
 
                     b.ToTable("signing_keys", (string)null);
                 });
