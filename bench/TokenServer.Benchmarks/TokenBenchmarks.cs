@@ -71,7 +71,7 @@ public class TokenBenchmarks
     public async Task<bool> ValidateAccessToken() => (await handler.ValidateTokenAsync(token, validation)).IsValid;
 
     [Benchmark(Description = "refresh token: generate and hash")]
-    public string RefreshToken() => RefreshTokens.Hash(RefreshTokens.Generate());
+    public string RefreshToken() => OpaqueTokens.Hash(OpaqueTokens.Generate());
 
     [Benchmark(Description = "presented token: extract from headers")]
     public string? ExtractPresentedToken()

@@ -165,7 +165,7 @@ public static class OAuthEndpoints
 
         var callerId = user.AccountId();
         var isAdmin = user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
-        if (RefreshTokens.LooksValid(token))
+        if (OpaqueTokens.LooksValid(token))
         {
             if (await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is { } owner && (owner.AccountId == callerId || isAdmin))
             {
@@ -200,7 +200,7 @@ public static class OAuthEndpoints
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
         }
 
-        if (RefreshTokens.LooksValid(token))
+        if (OpaqueTokens.LooksValid(token))
         {
             var owner = await sessions.FindRefreshTokenSessionAsync(token, cancellationToken);
             return TypedResults.Ok(owner is { } o

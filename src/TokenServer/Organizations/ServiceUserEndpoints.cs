@@ -135,7 +135,7 @@ public static class ServiceUserEndpoints
 
         var now = time.GetUtcNow();
         var clientId = ServiceUserSecrets.NewClientId();
-        var secret = ServiceUserSecrets.NewSecret();
+        var secret = OpaqueTokens.Generate();
         var email = ServiceUserSecrets.EmailFor(clientId);
         var account = new Account
         {
@@ -155,7 +155,7 @@ public static class ServiceUserEndpoints
             Account = account,
             Name = name,
             ClientId = clientId,
-            ClientSecretHash = ServiceUserSecrets.Hash(secret),
+            ClientSecretHash = OpaqueTokens.Hash(secret),
             CreatedAt = now,
             CreatedBy = user.AccountId(),
         };

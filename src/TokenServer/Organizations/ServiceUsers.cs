@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.IdentityModel.Tokens;
 using TokenServer.Store;
+using TokenServer.Tokens;
 
 namespace TokenServer.Organizations;
 
@@ -63,17 +63,12 @@ public static class ServiceUserSecrets
 
     public static string NewClientId() => ClientIdPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
-    /// <summary>256 random bits, base64url.</summary>
-    public static string NewSecret() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-
-    /// <summary>SHA-256 without salt or work factor is enough: the secret is 256 random bits, not a human password.</summary>
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 }
 
 /// <summary>Client authentication for <c>grant_type=client_credentials</c> (RFC 6749 §2.3.1, §4.4).</summary>
 public sealed class ServiceUserCredentials(TokenServerDb db)
 {
-    private static readonly string DummyHash = ServiceUserSecrets.Hash("dummy");
+    private static readonly string DummyHash = OpaqueTokens.Hash("dummy");
 
     /// <summary>The service user's account when the client id and secret match, else null.</summary>
     public async Task<Account?> CheckAsync(string? clientId, string? clientSecret, CancellationToken cancellationToken)
@@ -87,7 +82,7 @@ public sealed class ServiceUserCredentials(TokenServerDb db)
             .Where(s => s.ClientId == clientId)
             .Select(s => new { s.ClientSecretHash, s.Account })
             .FirstOrDefaultAsync(cancellationToken);
-        var presented = Encoding.ASCII.GetBytes(ServiceUserSecrets.Hash(clientSecret));
+        var presented = Encoding.ASCII.GetBytes(OpaqueTokens.Hash(clientSecret));
         var expected = Encoding.ASCII.GetBytes(row?.ClientSecretHash ?? DummyHash);
         var match = CryptographicOperations.FixedTimeEquals(presented, expected);
         return match && row is not null && row.Account.Status == AccountStatuses.Active ? row.Account : null;

@@ -92,13 +92,13 @@ public sealed class SessionTokens(
     /// </summary>
     public async Task<RefreshOutcome> RefreshAsync(string? presented, TimeSpan accessTokenLifetime, CancellationToken cancellationToken)
     {
-        if (!RefreshTokens.LooksValid(presented))
+        if (!OpaqueTokens.LooksValid(presented))
         {
             return new RefreshOutcome(null, null, RefreshFailure.Invalid);
         }
 
         var now = time.GetUtcNow();
-        var hash = RefreshTokens.Hash(presented!);
+        var hash = OpaqueTokens.Hash(presented!);
         var row = await db.RefreshTokens.AsNoTracking()
             .Where(t => t.TokenHash == hash)
             .Select(t => new { t.Id, t.SessionId, t.ExpiresAt, t.ConsumedAt, t.Session.RevokedAt, SessionExpiresAt = t.Session.ExpiresAt, t.Session.AccountId })
@@ -151,12 +151,12 @@ public sealed class SessionTokens(
     /// <summary>The session a refresh token belongs to, if it is one of ours and still usable.</summary>
     public async Task<(string SessionId, long AccountId)?> FindRefreshTokenSessionAsync(string? presented, CancellationToken cancellationToken)
     {
-        if (!RefreshTokens.LooksValid(presented))
+        if (!OpaqueTokens.LooksValid(presented))
         {
             return null;
         }
 
-        var hash = RefreshTokens.Hash(presented!);
+        var hash = OpaqueTokens.Hash(presented!);
         var now = time.GetUtcNow();
         var row = await db.RefreshTokens.AsNoTracking()
             .Where(t => t.TokenHash == hash && t.ConsumedAt == null && t.ExpiresAt > now && t.Session.RevokedAt == null && t.Session.ExpiresAt > now)
@@ -232,12 +232,12 @@ public sealed class SessionTokens(
 
     private string AddRefreshToken(string sessionId, DateTimeOffset sessionExpiresAt, DateTimeOffset now)
     {
-        var token = RefreshTokens.Generate();
+        var token = OpaqueTokens.Generate();
         var expires = now + options.Value.RefreshTokenLifetime;
         db.RefreshTokens.Add(new RefreshToken
         {
             SessionId = sessionId,
-            TokenHash = RefreshTokens.Hash(token),
+            TokenHash = OpaqueTokens.Hash(token),
             CreatedAt = now,
             ExpiresAt = expires < sessionExpiresAt ? expires : sessionExpiresAt,
         });

@@ -95,7 +95,7 @@ public static class LifeNomeEndpoints
         }
 
         // SimpleJWT verifies either kind of token; ours are a JWT access token or an opaque refresh token.
-        var valid = RefreshTokens.LooksValid(token)
+        var valid = OpaqueTokens.LooksValid(token)
             ? await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is not null
             : await inspector.ValidateAsync(token) is not null;
         return valid ? TypedResults.Ok(new LifeNomeVerified()) : LifeNomeErrors.InvalidToken(request.HttpContext);

@@ -4,8 +4,11 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace TokenServer.Tokens;
 
-/// <summary>Opaque refresh tokens: 256 random bits, stored only as their SHA-256.</summary>
-public static class RefreshTokens
+/// <summary>
+/// Opaque secrets (refresh tokens, service-user client secrets): 256 random bits, stored only
+/// as their SHA-256.
+/// </summary>
+public static class OpaqueTokens
 {
     /// <summary>Base64url of 32 random bytes: 43 characters.</summary>
     public static string Generate() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
