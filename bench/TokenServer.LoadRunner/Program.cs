@@ -10,10 +10,19 @@ namespace TokenServer.LoadRunner;
 
 /// <summary>
 /// Starts the published server (Release) on loopback with a fresh store, pins it and this
-/// load generator to different cores where the machine has them, runs fixed-time scenarios
-/// and reports requests/s, p50/p99 latency, errors by status and the server's peak memory.
+/// load generator to different cores where the machine has them, creates the accounts, a
+/// service client and the samples, then restarts the server on that store (the first answer
+/// of both starts is reported), runs fixed-time scenarios and reports requests/s, p50/p99
+/// latency, errors by status and the server's peak memory. With --large-store (SQLite only) it
+/// then stops the server, writes many accounts, sessions with refresh tokens and revoked token
+/// ids straight into the store file, restarts it and runs protected GET, login and refresh
+/// again, reporting each against its empty-store figure.
 /// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--instances N]
 /// [--samples N] [--work-factor N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
+/// [--large-store [--large-accounts N] [--large-sessions N] [--large-revoked N]]
+/// --scenario selects by name; "login" also selects "login-large-store" and the reverse.
+/// --large-store counts default to 100,000 accounts, 100,000 sessions and 1,000,000 revoked
+/// token ids; with --smoke to 1,000, 1,000 and 10,000.
 /// </summary>
 internal static class Program
 {
@@ -30,46 +39,90 @@ internal static class Program
         }
 
         var storeDirectory = Directory.CreateTempSubdirectory("tokenserver-bench-");
-        var servers = Enumerable.Range(0, options.Instances).Select(_ => StartServer(serverDirectory, storeDirectory.FullName, options)).ToList();
-        using var client = new HttpClient(new RoundRobinHandler(servers.Select(s => s.BaseAddress).ToList()))
+        var groups = new List<ServerGroup>();
+        try
         {
-            BaseAddress = servers[0].BaseAddress,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        var firstRequest = TimeSpan.Zero;
-        foreach (var server in servers)
+            return await RunAsync(options, serverDirectory, storeDirectory.FullName, groups);
+        }
+        finally
         {
-            using var direct = new HttpClient { BaseAddress = server.BaseAddress };
-            var answered = await WaitForHealthAsync(direct, server.Started);
-            firstRequest = answered > firstRequest ? answered : firstRequest;
-            Console.WriteLine($"server pid {server.Process.Id} on {server.BaseAddress}, first answer {answered.TotalMilliseconds:F0} ms after start");
+            foreach (var group in groups)
+            {
+                group.Dispose();
+            }
+
+            storeDirectory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> RunAsync(RunOptions options, string serverDirectory, string storeDirectory, List<ServerGroup> groups)
+    {
+        var provider = options.ServerSettings.GetValueOrDefault("Database__Provider", "Sqlite");
+        async Task<ServerGroup> StartAsync(string label)
+        {
+            var group = new ServerGroup(label);
+            groups.Add(group);
+            await group.StartAsync(() => StartServer(serverDirectory, storeDirectory, options), options.Instances);
+            return group;
         }
 
-        var server0 = servers[0];
+        // Setup on a new store, then a restart on the now existing store: the scenarios run
+        // against the restarted instances, which start as a production restart would.
+        var newStore = await StartAsync("new store");
+        var setup = await Setup.CreateAsync(newStore.Client, options);
+        newStore.Stop();
+        var existingStore = await StartAsync("existing store");
 
-        var setup = await Setup.CreateAsync(client, options);
         var results = new List<ScenarioResult>();
-        foreach (var scenario in Scenarios.All(setup, options).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
+        foreach (var scenario in Scenarios.All(setup, options).Where(s => options.Selects(s.Name)))
         {
-            var result = await scenario.RunAsync(client, options);
+            var result = await scenario.RunAsync(existingStore.Client, options);
             results.Add(result);
             Console.WriteLine(result.Describe());
         }
 
+        existingStore.Stop();
         var report = new JsonObject
         {
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
-            ["server_cpus"] = server0.CpuDescription,
+            ["server_cpus"] = newStore.CpuDescription,
             ["instances"] = options.Instances,
-            ["store"] = options.ServerSettings.GetValueOrDefault("Database__Provider", "Sqlite"),
+            ["store"] = provider,
             ["seconds_per_scenario"] = options.Seconds,
             ["concurrency"] = options.Concurrency,
             ["work_factor"] = options.WorkFactor,
-            ["first_request_ms"] = Math.Round(firstRequest.TotalMilliseconds),
-            ["peak_memory_mb"] = Math.Round(servers.Max(s => s.PeakMemoryMegabytes()), 1),
-            ["scenarios"] = new JsonArray(results.Select(r => (JsonNode)r.ToJson()).ToArray()),
+            // From process start to the first 200 from GET /api/v1/health; the slowest instance.
+            ["first_request_new_store_ms"] = Math.Round(newStore.FirstRequest.TotalMilliseconds),
+            ["first_request_existing_store_ms"] = Math.Round(existingStore.FirstRequest.TotalMilliseconds),
+            // VmHWM of the largest instance: the first process (start on a new store, accounts,
+            // samples seeding), and the restarted one that ran the scenarios.
+            ["peak_memory_mb_new_store_setup"] = Math.Round(newStore.PeakMemoryMegabytes(), 1),
+            ["peak_memory_mb_existing_store_scenarios"] = Math.Round(existingStore.PeakMemoryMegabytes(), 1),
         };
-        Console.WriteLine($"server peak memory (VmHWM, largest instance): {servers.Max(s => s.PeakMemoryMegabytes()):F1} MB");
+
+        if (options.LargeStore)
+        {
+            if (provider != "Sqlite")
+            {
+                Console.WriteLine($"large store: skipped, it writes the SQLite store file directly and Database__Provider is {provider}");
+                report["large_store"] = new JsonObject { ["skipped"] = $"works only with the SQLite store, not {provider}" };
+            }
+            else
+            {
+                var (largeResults, largeReport, firstRequest) = await RunLargeStoreAsync(setup, options, results, Path.Combine(storeDirectory, "bench.db"), StartAsync);
+                results.AddRange(largeResults);
+                report["first_request_large_store_ms"] = Math.Round(firstRequest.TotalMilliseconds);
+                report["large_store"] = largeReport;
+            }
+        }
+
+        report["scenarios"] = new JsonArray(results.Select(r => (JsonNode)r.ToJson()).ToArray());
+        Console.WriteLine(
+            $"first answer after process start: new store {report["first_request_new_store_ms"]} ms, existing store {report["first_request_existing_store_ms"]} ms"
+            + (report["first_request_large_store_ms"] is { } large ? $", large store {large} ms" : string.Empty));
+        Console.WriteLine(
+            $"server peak memory (VmHWM, largest instance): setup on the new store {newStore.PeakMemoryMegabytes():F1} MB, scenarios on the existing store {existingStore.PeakMemoryMegabytes():F1} MB"
+            + (report["large_store"]?["peak_memory_mb_large_store_scenarios"] is { } largeMemory ? $", large-store scenarios {largeMemory} MB" : string.Empty));
         if (options.Output is { } output)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -77,12 +130,6 @@ internal static class Program
             Console.WriteLine($"wrote {output}");
         }
 
-        foreach (var server in servers)
-        {
-            server.Dispose();
-        }
-
-        storeDirectory.Delete(recursive: true);
         var failed = results.Where(r => r.ServerErrors > 0 || r.Completed == 0).ToList();
         foreach (var f in failed)
         {
@@ -90,6 +137,54 @@ internal static class Program
         }
 
         return failed.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Stops the servers, fills the store, restarts them and runs the target's scenarios again.
+    /// Each is compared with the same scenario on the (near-)empty store run just before.
+    /// </summary>
+    private static async Task<(List<ScenarioResult> Results, JsonObject Report, TimeSpan FirstRequest)> RunLargeStoreAsync(
+        Setup setup, RunOptions options, List<ScenarioResult> emptyResults, string databasePath, Func<string, Task<ServerGroup>> start)
+    {
+        var counts = options.LargeStoreCounts;
+        Console.WriteLine($"large store: writing {counts.Accounts} accounts, {counts.Sessions} sessions with a refresh token each and {counts.RevokedTokenIds} revoked token ids...");
+        var seeded = LargeStore.Seed(databasePath, counts);
+        Console.WriteLine($"large store: written in {seeded["seed_seconds"]!["total"]} s {seeded["seed_seconds"]!.ToJsonString()}");
+
+        var server = await start("large store");
+        // The empty-store figures were measured after the health scenario had warmed the
+        // restarted server up; the same warm-up here, not reported.
+        var warmUp = await Scenarios.All(setup, options).First(s => s.Name == "public-get-health").RunAsync(server.Client, options);
+        Console.WriteLine($"large store: warm-up {warmUp.Describe()}");
+
+        var results = new List<ScenarioResult>();
+        var ratios = new JsonObject();
+        foreach (var scenario in Scenarios.All(setup, options).Where(s => LargeStore.ScenarioNames.Contains(s.Name) && options.Selects(s.Name)))
+        {
+            var result = await scenario.RunAsync(server.Client, options);
+            result = result with { Name = scenario.Name + LargeStore.Suffix };
+            results.Add(result);
+            Console.WriteLine(result.Describe());
+            if (emptyResults.FirstOrDefault(r => r.Name == scenario.Name) is { } empty)
+            {
+                ratios[scenario.Name] = new JsonObject
+                {
+                    ["empty_store_requests_per_second"] = Math.Round(empty.RequestsPerSecond, 1),
+                    ["large_store_requests_per_second"] = Math.Round(result.RequestsPerSecond, 1),
+                    ["ratio_large_over_empty"] = empty.RequestsPerSecond > 0 ? Math.Round(result.RequestsPerSecond / empty.RequestsPerSecond, 3) : null,
+                };
+                Console.WriteLine($"large store: {scenario.Name} {result.RequestsPerSecond:F0} req/s against {empty.RequestsPerSecond:F0} on the empty store, ratio {ratios[scenario.Name]!["ratio_large_over_empty"]}");
+            }
+        }
+
+        server.Stop();
+        var report = new JsonObject
+        {
+            ["seeded"] = seeded,
+            ["peak_memory_mb_large_store_scenarios"] = Math.Round(server.PeakMemoryMegabytes(), 1),
+            ["requests_per_second_large_over_empty"] = ratios,
+        };
+        return (results, report, server.FirstRequest);
     }
 
     private static ServerProcess StartServer(string directory, string store, RunOptions options)
@@ -148,29 +243,6 @@ internal static class Program
         return new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"), started, cpus);
     }
 
-    private static async Task<TimeSpan> WaitForHealthAsync(HttpClient client, Stopwatch started)
-    {
-        while (started.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            try
-            {
-                using var response = await client.GetAsync("/api/v1/health");
-                if (response.IsSuccessStatusCode)
-                {
-                    return started.Elapsed;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new InvalidOperationException("The server did not answer /api/v1/health within 60 s.");
-    }
-
     private static string FindRepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -204,6 +276,25 @@ internal static class Program
 
 internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, bool NoPublish, string? Output, HashSet<string> Scenarios, int Samples, Dictionary<string, string> ServerSettings, int Instances = 1)
 {
+    public bool Smoke { get; init; }
+
+    public bool LargeStore { get; init; }
+
+    public int? LargeAccounts { get; init; }
+
+    public int? LargeSessions { get; init; }
+
+    public int? LargeRevoked { get; init; }
+
+    public LargeStoreCounts LargeStoreCounts => new(
+        LargeAccounts ?? (Smoke ? 1_000 : 100_000),
+        LargeSessions ?? (Smoke ? 1_000 : 100_000),
+        LargeRevoked ?? (Smoke ? 10_000 : 1_000_000));
+
+    /// <summary>Whether --scenario (if given) selects a scenario, under its own name or with the large-store suffix.</summary>
+    public bool Selects(string name) =>
+        Scenarios.Count == 0 || Scenarios.Contains(name) || Scenarios.Contains(name + LoadRunner.LargeStore.Suffix);
+
     public static RunOptions Parse(string[] args)
     {
         var o = new RunOptions(10, 32, 10, false, null, [], 100_000, []);
@@ -217,10 +308,14 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
                 "--samples" => o with { Samples = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--instances" => o with { Instances = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--no-publish" => o with { NoPublish = true },
-                "--smoke" => o with { Seconds = 2, Concurrency = 8, Samples = 500 },
+                "--smoke" => o with { Seconds = 2, Concurrency = 8, Samples = 500, Smoke = true },
                 "--out" => o with { Output = args[++i] },
                 "--scenario" => Add(o, args[++i]),
                 "--set" => Set(o, args[++i]),
+                "--large-store" => o with { LargeStore = true },
+                "--large-accounts" => o with { LargeAccounts = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
+                "--large-sessions" => o with { LargeSessions = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
+                "--large-revoked" => o with { LargeRevoked = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'. See the usage at the top of Program.cs."),
             };
         }
@@ -239,6 +334,91 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
         var split = pair.IndexOf('=', StringComparison.Ordinal);
         o.ServerSettings[pair[..split]] = pair[(split + 1)..];
         return o;
+    }
+}
+
+/// <summary>
+/// The instances started together on one store, and a client that sends each request to the
+/// next of them. A restart is a new group, so a new client: nothing can reach a stopped
+/// instance, or reuse a pooled connection to one.
+/// </summary>
+internal sealed class ServerGroup(string label) : IDisposable
+{
+    private readonly List<ServerProcess> servers = [];
+    private HttpClient? client;
+
+    public HttpClient Client => client ?? throw new InvalidOperationException($"The {label} servers have not answered yet.");
+
+    /// <summary>From process start to the first 200 from GET /api/v1/health, for the slowest instance.</summary>
+    public TimeSpan FirstRequest { get; private set; }
+
+    public string CpuDescription => servers.Count == 0 ? "none" : servers[0].CpuDescription;
+
+    /// <summary>Starts all instances at once, then waits for each to answer.</summary>
+    public async Task StartAsync(Func<ServerProcess> start, int instances)
+    {
+        for (var i = 0; i < instances; i++)
+        {
+            servers.Add(start());
+        }
+
+        foreach (var server in servers)
+        {
+            using var direct = new HttpClient { BaseAddress = server.BaseAddress };
+            var answered = await WaitForHealthAsync(direct, server.Started);
+            FirstRequest = answered > FirstRequest ? answered : FirstRequest;
+            Console.WriteLine($"{label}: server pid {server.Process.Id} on {server.BaseAddress}, first answer {answered.TotalMilliseconds:F0} ms after start");
+        }
+
+        client = new HttpClient(new RoundRobinHandler(servers.Select(s => s.BaseAddress).ToList()))
+        {
+            BaseAddress = servers[0].BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    /// <summary>The largest instance's VmHWM; kept after the instances stop.</summary>
+    public double PeakMemoryMegabytes() => servers.Count == 0 ? 0 : servers.Max(s => s.PeakMemoryMegabytes());
+
+    public void Stop()
+    {
+        client?.Dispose();
+        foreach (var server in servers)
+        {
+            server.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        client?.Dispose();
+        foreach (var server in servers)
+        {
+            server.Dispose();
+        }
+    }
+
+    private static async Task<TimeSpan> WaitForHealthAsync(HttpClient client, Stopwatch started)
+    {
+        while (started.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                using var response = await client.GetAsync("/api/v1/health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return started.Elapsed;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new InvalidOperationException("The server did not answer /api/v1/health within 60 s.");
     }
 }
 
@@ -262,6 +442,7 @@ internal sealed class RoundRobinHandler(IReadOnlyList<Uri> servers)
 internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch started, string cpuDescription) : IDisposable
 {
     private double peakMegabytes;
+    private bool stopped;
 
     public Process Process => process;
 
@@ -271,9 +452,15 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
 
     public string CpuDescription => cpuDescription;
 
-    /// <summary>The kernel's high-water mark of the server's resident memory (VmHWM).</summary>
+    /// <summary>The kernel's high-water mark of the server's resident memory (VmHWM); the last reading once stopped.</summary>
     public double PeakMemoryMegabytes()
     {
+        if (stopped)
+        {
+            // The process id may belong to another process by now.
+            return peakMegabytes;
+        }
+
         try
         {
             foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
@@ -292,14 +479,38 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
         return peakMegabytes;
     }
 
+    /// <summary>
+    /// Stops the server as a service manager would (SIGTERM, so the host shuts down and SQLite
+    /// closes its files), and kills it only if it has not exited 15 s later.
+    /// </summary>
     public void Stop()
     {
-        PeakMemoryMegabytes();
-        if (!process.HasExited)
+        if (stopped)
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
+            return;
         }
+
+        PeakMemoryMegabytes();
+        stopped = true;
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            using var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            term?.WaitForExit();
+            if (process.WaitForExit(15_000))
+            {
+                return;
+            }
+
+            Console.Error.WriteLine($"server pid {process.Id} did not stop within 15 s of SIGTERM; killing it");
+        }
+
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
     }
 
     public void Dispose()
