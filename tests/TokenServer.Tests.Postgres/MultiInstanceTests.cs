@@ -60,6 +60,36 @@ public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<Two
     }
 
     [Fact]
+    public async Task RoleChangeOnA_ShowsInMeOnB_WithinOneSecond()
+    {
+        var created = await A.RegisterAsync("role-ab@example.org");
+        var tokens = await A.LoginAsync("role-ab@example.org");
+        var admin = await A.LoginAsync(TwoInstances.AdminEmail, TwoInstances.AdminPassword);
+        async Task<string?> RoleOnB()
+        {
+            using var me = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
+            return (await me.ReadJsonAsync()).GetProperty("role").GetString();
+        }
+
+        Assert.Equal("researcher", await RoleOnB());
+        using (var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/admin/accounts/{created.GetProperty("id").GetInt64()}") { Content = JsonContent.Create(new { role = "curator" }) }.WithBearer(admin.AccessToken))
+        using (var patched = await A.SendAsync(patch))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var role = await RoleOnB();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1) && role == "researcher")
+        {
+            await Task.Delay(25);
+            role = await RoleOnB();
+        }
+
+        Assert.Equal("curator", role);
+    }
+
+    [Fact]
     public async Task ConcurrentRefreshOnAAndB_HasExactlyOneWinner()
     {
         for (var round = 0; round < 5; round++)

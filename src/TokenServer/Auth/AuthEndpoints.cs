@@ -164,14 +164,9 @@ public static class AuthEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(HttpContext context, AccountDirectory accounts, CancellationToken cancellationToken)
     {
-        var id = user.AccountId();
-        var me = await db.Accounts.AsNoTracking()
-            .Where(a => a.Id == id)
-            .Select(a => new MeResponse(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt, a.LastLoginAt,
-                a.Memberships.OrderBy(m => m.Organization.Slug).Select(m => new MembershipResponse(m.Organization.Id, m.Organization.Slug, m.Organization.Name, m.Role)).ToList()))
-            .FirstOrDefaultAsync(cancellationToken);
+        var me = context.User.AccountId() is { } id ? await accounts.FindAsync(id, context.RequestServices, cancellationToken) : null;
         return me is null
             ? Problems.Create(StatusCodes.Status404NotFound, "Account not found", "The account behind this token no longer exists.")
             : TypedResults.Ok(me);

@@ -171,12 +171,13 @@ public static partial class OrganizationEndpoints
             return Problems.Create(StatusCodes.Status403Forbidden, "Organization admins only", "Only an admin of this organization can remove members.");
         }
 
-        var removed = await db.Memberships.Where(m => m.OrganizationId == found.Organization.Id && m.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
-        if (removed == 0)
+        var membership = await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == found.Organization.Id && m.AccountId == accountId, cancellationToken);
+        if (membership is null)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "Not a member", "This account is not a member of the organization.");
         }
 
+        db.Memberships.Remove(membership);
         audit.Record(AuditEventTypes.MembershipRemoved, accountId, slug, user.AccountId());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();

@@ -186,7 +186,7 @@ public static class ServiceUserEndpoints
         // Revoke first, so every token of it is refused at once (the revocation list is in memory).
         await sessions.RevokeAccountSessionsAsync(serviceUser.AccountId, null, RevocationReasons.Revoked, cancellationToken);
         serviceUser.Account.Status = AccountStatuses.Disabled;
-        await db.Memberships.Where(m => m.AccountId == serviceUser.AccountId).ExecuteDeleteAsync(cancellationToken);
+        db.Memberships.RemoveRange(await db.Memberships.Where(m => m.AccountId == serviceUser.AccountId).ToListAsync(cancellationToken));
         db.Set<ServiceUser>().Remove(serviceUser);
         audit.Record(ServiceUserAuditEvents.Deleted, serviceUser.AccountId, $"{slug}: {serviceUser.Name} ({serviceUser.ClientId})", user.AccountId());
         await db.SaveChangesAsync(cancellationToken);

@@ -57,9 +57,8 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> Download(
-        string accession, string? file, ClaimsPrincipal user, TokenServerDb db, FileStore store, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, string? file, TokenServerDb db, FileStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Run, accession);
         var run = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(r => r.Id == id)
@@ -83,7 +82,7 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<Ok<List<FileReportRow>>, ContentHttpResult, ValidationProblem, ProblemHttpResult>> FileReport(
-        string? accession, string? format, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string? accession, string? format, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(accession))
         {
@@ -102,7 +101,6 @@ public static class FileEndpoints
             return Problems.Field("format", "Use format=tsv (the default) or format=json.");
         }
 
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var now = time.GetUtcNow();
         var id = parsed.Id;
         var visible = parsed.Kind switch
@@ -169,9 +167,8 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<Created<StagedFileResponse>, ProblemHttpResult>> Upload(
-        HttpRequest request, TokenServerDb db, FileStore store, IOptions<ResourceOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, FileStore store, IOptions<ResourceOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (!caller.CanEdit)
         {
             return ResourceProblems.ViewerCannotWrite();
@@ -281,14 +278,13 @@ public static class FileEndpoints
             $"You have no staged file with the id {id}. GET /api/v1/staging/files lists yours.");
 
     private static async Task<Results<Created<RunFileResponse>, ValidationProblem, ProblemHttpResult>> Attach(
-        string accession, [FromBody] AttachFileRequest body, HttpRequest request, TokenServerDb db, FileStore store, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, [FromBody] AttachFileRequest body, HttpRequest request, TokenServerDb db, FileStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         if (body.StagedFileId is not { } stagedId)
         {
             return Problems.Field("staged_file_id", "Give the id of one of your staged files (GET /api/v1/staging/files).");
         }
 
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, time.GetUtcNow(), null, null, cancellationToken);
         if (problem is not null)
         {

@@ -1,14 +1,14 @@
-using System.Security.Claims;
-using Microsoft.EntityFrameworkCore;
 using TokenServer.Auth;
 using TokenServer.Store;
+using TokenServer.Users;
 
 namespace TokenServer.Resources;
 
 /// <summary>
-/// Who is asking: the account, its current role and its organizations, read from the store
-/// (not from the token) so that a demotion or a removed membership takes effect on the next
-/// request. Anonymous callers have no account.
+/// Who is asking: the account, its current role and its organizations, from the account's
+/// profile (<see cref="AccountDirectory"/>, not from the token), so that a demotion or a
+/// removed membership takes effect on the next request. Anonymous callers and disabled
+/// accounts have no account. Handlers take it as a parameter; minimal APIs bind it.
 /// </summary>
 public sealed record Caller(long? AccountId, string? Role, IReadOnlyList<long> OrganizationIds)
 {
@@ -22,18 +22,17 @@ public sealed record Caller(long? AccountId, string? Role, IReadOnlyList<long> O
     /// <summary>curator and admin also publish (is_public, release_date) and delete.</summary>
     public bool CanCurate => Role is AccountRoles.Curator or AccountRoles.Admin;
 
-    public static async Task<Caller> LoadAsync(ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+    public static async ValueTask<Caller> BindAsync(HttpContext context)
     {
-        if (user.AccountId() is not { } id)
+        if (context.User.AccountId() is not { } id)
         {
             return Anonymous;
         }
 
-        var row = await db.Accounts.AsNoTracking()
-            .Where(a => a.Id == id && a.Status == AccountStatuses.Active)
-            .Select(a => new { a.Role, Organizations = a.Memberships.Select(m => m.OrganizationId).ToList() })
-            .FirstOrDefaultAsync(cancellationToken);
-        return row is null ? Anonymous : new Caller(id, row.Role, row.Organizations);
+        var profile = await context.RequestServices.GetRequiredService<AccountDirectory>().FindAsync(id, context.RequestServices, context.RequestAborted);
+        return profile is null || profile.Status != AccountStatuses.Active
+            ? Anonymous
+            : new Caller(id, profile.Role, profile.Organizations.Select(o => o.Id).ToList());
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -53,7 +52,7 @@ public static class ResourceEndpoints
     // ---- projects ----
 
     private static async Task<Results<Ok<Page<ProjectResponse>>, ValidationProblem>> ListProjects(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -61,15 +60,13 @@ public static class ResourceEndpoints
             return problem;
         }
 
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var query = db.Set<Project>().AsNoTracking().VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToProject, paging, request, cancellationToken));
     }
 
     private static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> GetProject(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Project, accession);
         var found = id is null ? null : await db.Set<Project>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(p => p.Id == id).Select(ResourceQueries.ToProject).FirstOrDefaultAsync(cancellationToken);
@@ -77,9 +74,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Created<ProjectResponse>, ValidationProblem, ProblemHttpResult>> CreateProject(
-        [FromBody] ProjectRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, [FromBody] ProjectRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (ResourceProblems.CannotCreate(caller, body.IsPublic, body.ReleaseDate) is { } forbidden)
         {
             return forbidden;
@@ -118,9 +114,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Ok<ProjectResponse>, ValidationProblem, ProblemHttpResult>> UpdateProject(
-        string accession, [FromBody] ProjectRequest body, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, [FromBody] ProjectRequest body, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
         var (project, problem) = await Writable.FindAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
@@ -145,9 +140,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var (project, problem) = await Writable.FindForDeleteAsync(db.Set<Project>(), ResourceKind.Project, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
@@ -167,7 +161,7 @@ public static class ResourceEndpoints
     // ---- samples ----
 
     private static async Task<Results<Ok<Page<SampleResponse>>, ValidationProblem>> ListSamples(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -186,15 +180,13 @@ public static class ResourceEndpoints
             query = query.Where(s => s.ProjectId == p);
         }
 
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         query = query.VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToSample, paging, request, cancellationToken));
     }
 
     private static async Task<Results<Ok<SampleResponse>, ProblemHttpResult>> GetSample(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Sample, accession);
         var found = id is null ? null : await db.Set<Sample>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(s => s.Id == id).Select(ResourceQueries.ToSample).FirstOrDefaultAsync(cancellationToken);
@@ -202,9 +194,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Created<SampleResponse>, ValidationProblem, ProblemHttpResult>> CreateSample(
-        [FromBody] SampleRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, [FromBody] SampleRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (ResourceProblems.CannotCreate(caller, body.IsPublic, body.ReleaseDate) is { } forbidden)
         {
             return forbidden;
@@ -233,9 +224,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Ok<SampleResponse>, ValidationProblem, ProblemHttpResult>> UpdateSample(
-        string accession, [FromBody] SampleRequest body, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, [FromBody] SampleRequest body, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
         var (sample, problem) = await Writable.FindAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
@@ -277,9 +267,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteSample(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var (sample, problem) = await Writable.FindForDeleteAsync(db.Set<Sample>(), ResourceKind.Sample, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
@@ -299,7 +288,7 @@ public static class ResourceEndpoints
     // ---- experiments ----
 
     private static async Task<Results<Ok<Page<ExperimentResponse>>, ValidationProblem>> ListExperiments(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -325,15 +314,13 @@ public static class ResourceEndpoints
             query = query.Where(e => e.SampleId == s);
         }
 
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         query = query.VisibleTo(caller, time.GetUtcNow());
         return TypedResults.Ok(await ResourceQueries.PageAsync(query, ResourceQueries.ToExperiment, paging, request, cancellationToken));
     }
 
     private static async Task<Results<Ok<ExperimentResponse>, ProblemHttpResult>> GetExperiment(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Experiment, accession);
         var found = id is null ? null : await db.Set<Experiment>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(e => e.Id == id).Select(ResourceQueries.ToExperiment).FirstOrDefaultAsync(cancellationToken);
@@ -341,9 +328,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Created<ExperimentResponse>, ValidationProblem, ProblemHttpResult>> CreateExperiment(
-        [FromBody] ExperimentRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, [FromBody] ExperimentRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (ResourceProblems.CannotCreate(caller, body.IsPublic, body.ReleaseDate) is { } forbidden)
         {
             return forbidden;
@@ -383,9 +369,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Ok<ExperimentResponse>, ValidationProblem, ProblemHttpResult>> UpdateExperiment(
-        string accession, [FromBody] ExperimentRequest body, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, [FromBody] ExperimentRequest body, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
         var (experiment, problem) = await Writable.FindAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
@@ -414,9 +399,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteExperiment(
-        string accession, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var (experiment, problem) = await Writable.FindForDeleteAsync(db.Set<Experiment>(), ResourceKind.Experiment, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {
@@ -436,7 +420,7 @@ public static class ResourceEndpoints
     // ---- runs ----
 
     private static async Task<Results<Ok<Page<RunResponse>>, ValidationProblem>> ListRuns(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -468,7 +452,6 @@ public static class ResourceEndpoints
             query = query.Where(r => r.ExperimentId == e);
         }
 
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         query = query.VisibleTo(caller, time.GetUtcNow());
         var page = await ResourceQueries.PageAsync(query, ResourceQueries.ToRunRow, paging, request, cancellationToken);
         var baseUrl = ResourceQueries.BaseUrl(request);
@@ -476,9 +459,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetRun(
-        string accession, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var id = Accessions.TryParse(ResourceKind.Run, accession);
         var found = id is null ? null : await db.Set<Run>().AsNoTracking().VisibleTo(caller, time.GetUtcNow())
             .Where(r => r.Id == id).Select(ResourceQueries.ToRunRow).FirstOrDefaultAsync(cancellationToken);
@@ -486,9 +468,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Created<RunResponse>, ValidationProblem, ProblemHttpResult>> CreateRun(
-        [FromBody] RunRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, [FromBody] RunRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (ResourceProblems.CannotCreate(caller, body.IsPublic, body.ReleaseDate) is { } forbidden)
         {
             return forbidden;
@@ -530,9 +511,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> UpdateRun(
-        string accession, [FromBody] RunRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, [FromBody] RunRequest body, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         var now = time.GetUtcNow();
         var (run, problem) = await Writable.FindAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, now, body.IsPublic, body.ReleaseDate, cancellationToken);
         if (problem is not null)
@@ -561,9 +541,8 @@ public static class ResourceEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
-        string accession, ClaimsPrincipal user, TokenServerDb db, FileStore files, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string accession, TokenServerDb db, FileStore files, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var (run, problem) = await Writable.FindForDeleteAsync(db.Set<Run>(), ResourceKind.Run, accession, caller, time.GetUtcNow(), cancellationToken);
         if (problem is not null)
         {

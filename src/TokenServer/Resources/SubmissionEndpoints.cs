@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -38,7 +37,7 @@ public static class SubmissionEndpoints
     }
 
     private static async Task<Results<Ok<Page<SearchHit>>, ValidationProblem>> Search(
-        string? q, HttpRequest request, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string? q, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -52,7 +51,6 @@ public static class SubmissionEndpoints
             return Problems.Field("q", $"Give 1 to {MaxQueryLength} characters to search for: /api/v1/search/?q=soil or ?q=SAM000001.");
         }
 
-        var caller = await Caller.LoadAsync(user, db, cancellationToken);
         var now = time.GetUtcNow();
         var baseUrl = ResourceQueries.BaseUrl(request);
         var accession = Accessions.TryParseAny(text);
@@ -127,9 +125,8 @@ public static class SubmissionEndpoints
             $"There is no checklist '{checklistId}'. Use one of: {string.Join(", ", Checklists.All.Select(c => c.Id))} (GET /api/v1/checklists/).");
 
     private static async Task<Results<Created<BulkSubmitResponse>, ValidationProblem, ProblemHttpResult>> BulkSubmit(
-        string? project, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "checklist_id")] string? checklistId, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string? project, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "checklist_id")] string? checklistId, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var caller = await Caller.LoadAsync(request.HttpContext.User, db, cancellationToken);
         if (!caller.CanEdit)
         {
             return ResourceProblems.ViewerCannotWrite();

@@ -106,6 +106,23 @@ public sealed class RevokedToken
     public DateTimeOffset ExpiresAt { get; set; }
 }
 
+/// <summary>
+/// A change to what an account's profile shows (the account, its memberships, an
+/// organization's name): how every instance learns to forget its cached copy
+/// (<see cref="Users.AccountDirectory"/>).
+/// </summary>
+public sealed class AccountChange
+{
+    /// <summary>How long a change row is kept: far longer than any poll gap an instance survives without forgetting everything.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(1);
+
+    public long Id { get; set; }
+
+    /// <summary>The account whose profile changed; null when many did (an organization was renamed).</summary>
+    public long? AccountId { get; set; }
+    public DateTimeOffset ChangedAt { get; set; }
+}
+
 public sealed class AuditEvent
 {
     public long Id { get; set; }

@@ -101,6 +101,15 @@ internal sealed class RevokedTokenConfiguration : IEntityTypeConfiguration<Revok
     }
 }
 
+internal sealed class AccountChangeConfiguration : IEntityTypeConfiguration<AccountChange>
+{
+    public void Configure(EntityTypeBuilder<AccountChange> builder)
+    {
+        builder.ToTable("account_changes");
+        builder.HasIndex(c => c.ChangedAt);
+    }
+}
+
 internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>
 {
     public void Configure(EntityTypeBuilder<AuditEvent> builder)

@@ -50,7 +50,7 @@ internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
             : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
 }
 
-public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents);
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges);
 
 /// <summary>
 /// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
@@ -99,7 +99,12 @@ public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> opti
             .Where(e => db.AuditEvents.Where(x => x.At < cutoff).OrderBy(x => x.At).Take(batch).Select(x => x.Id).Contains(e.Id))
             .ExecuteDeleteAsync(cancellationToken), batch);
 
-        return new PruneCounts(refresh, sessions, revoked, events);
+        var changedBefore = now - AccountChange.Retention;
+        var changes = await InBatches(() => db.AccountChanges
+            .Where(c => db.AccountChanges.Where(x => x.ChangedAt < changedBefore).OrderBy(x => x.ChangedAt).Take(batch).Select(x => x.Id).Contains(c.Id))
+            .ExecuteDeleteAsync(cancellationToken), batch);
+
+        return new PruneCounts(refresh, sessions, revoked, events, changes);
     }
 
     private static async Task<int> InBatches(Func<Task<int>> deleteBatch, int batch)
@@ -129,7 +134,7 @@ internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningO
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
-                if (counts != new PruneCounts(0, 0, 0, 0))
+                if (counts != new PruneCounts(0, 0, 0, 0, 0))
                 {
                     logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events",
                         counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents);

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Users;
 
 namespace TokenServer.Store;
 
@@ -45,7 +46,8 @@ public static class StoreSetup
                 throw new ValidationException("Database:Provider is Postgres, so ConnectionStrings:TokenServer must be set (for example 'Host=db;Database=tokenserver;Username=tokenserver;Password=...').");
             }
 
-            builder.Services.AddDbContextPool<TokenServerDb, PostgresTokenServerDb>(o => o.UseNpgsql(connectionString));
+            builder.Services.AddDbContextPool<TokenServerDb, PostgresTokenServerDb>((services, o) => o.UseNpgsql(connectionString)
+                .AddInterceptors(services.GetRequiredService<AccountChangeInterceptor>()));
         }
         else
         {
@@ -58,10 +60,13 @@ public static class StoreSetup
             }
 
             EnsureDirectory(sqlite.DataSource);
-            builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>(o => o.UseSqlite(sqlite.ConnectionString).AddInterceptors(SqliteBusyTimeout.Instance));
+            builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>((services, o) => o.UseSqlite(sqlite.ConnectionString)
+                .AddInterceptors(SqliteBusyTimeout.Instance, services.GetRequiredService<AccountChangeInterceptor>()));
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AccountDirectory>();
+        builder.Services.AddSingleton<AccountChangeInterceptor>();
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddHostedService<StoreMigrator>();
         builder.Services.AddHealthChecks().AddDbContextCheck<TokenServerDb>("store");

@@ -18,6 +18,7 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<AccountChange> AccountChanges => Set<AccountChange>();
 
     /// <summary>The Data Protection key ring, kept here so every instance and every restart can read the signing keys.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Store;
+using TokenServer.Users;
 
 namespace TokenServer.Tokens;
 
 /// <summary>
 /// Revoked sessions and access-token ids, in memory, so checking a presented token costs no
 /// store round trip. Revocations made here are added at once; those made by other instances
-/// arrive through <see cref="RevocationSync"/> within one poll interval. An entry is kept only
+/// arrive through <see cref="StoreChangeSync"/> within one poll interval. An entry is kept only
 /// while a token it covers could still be valid.
 /// </summary>
 public sealed class RevocationList(TimeProvider time)
@@ -44,16 +45,27 @@ public sealed class RevocationList(TimeProvider time)
     }
 }
 
-/// <summary>Fills the revocation list at start and polls the store for revocations made by other instances.</summary>
-internal sealed class RevocationSync(
+/// <summary>
+/// Fills the revocation list at start, then polls the store for what other instances changed:
+/// revocations (added to the list) and account changes (forgotten by the
+/// <see cref="AccountDirectory"/>).
+/// </summary>
+internal sealed class StoreChangeSync(
     RevocationList list,
+    AccountDirectory accounts,
     IServiceScopeFactory scopes,
     IOptions<TokenOptions> options,
     TimeProvider time,
-    ILogger<RevocationSync> logger) : BackgroundService
+    ILogger<StoreChangeSync> logger) : BackgroundService
 {
-    // Instances' clocks differ a little; re-reading a short overlap makes a late row impossible to miss.
+    // Instances' clocks differ a little, and a row may commit a moment after the time it
+    // carries; re-reading a short overlap makes such a row impossible to miss.
     private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+
+    // Polls further apart than this (the store was unreachable) might have missed account
+    // changes that were pruned meanwhile, so every cached profile is forgotten.
+    private static readonly TimeSpan MaxGap = AccountChange.Retention / 2;
+    private readonly Dictionary<long, DateTimeOffset> seenChanges = [];
     private DateTimeOffset watermark = DateTimeOffset.MinValue;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -104,6 +116,43 @@ internal sealed class RevocationSync(
             list.AddToken(t.Jti, t.ExpiresAt);
         }
 
+        await ForgetChangedAccountsAsync(db, now, cancellationToken);
         watermark = now;
+    }
+
+    private async Task ForgetChangedAccountsAsync(TokenServerDb db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (watermark == DateTimeOffset.MinValue)
+        {
+            // Starting: nothing is cached yet.
+            return;
+        }
+
+        if (now - watermark > MaxGap)
+        {
+            accounts.Forget(null);
+        }
+
+        var since = watermark - Overlap;
+        var changes = await db.AccountChanges.AsNoTracking()
+            .Where(c => c.ChangedAt > since)
+            .Select(c => new { c.Id, c.AccountId, c.ChangedAt })
+            .ToListAsync(cancellationToken);
+        foreach (var c in changes)
+        {
+            // Each change is acted on once, though the overlap reads it several times.
+            if (seenChanges.TryAdd(c.Id, c.ChangedAt))
+            {
+                accounts.Forget(c.AccountId);
+            }
+        }
+
+        foreach (var (id, at) in seenChanges)
+        {
+            if (at <= since)
+            {
+                seenChanges.Remove(id);
+            }
+        }
     }
 }

@@ -44,7 +44,7 @@ public static class TokensSetup
         services.AddScoped<SessionTokens>();
         services.AddSingleton<AccessTokenInspector>();
         services.AddHostedService<SigningKeyMaintenance>();
-        services.AddHostedService<RevocationSync>();
+        services.AddHostedService<StoreChangeSync>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

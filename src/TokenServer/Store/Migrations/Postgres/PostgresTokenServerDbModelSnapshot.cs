@@ -508,6 +508,27 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Store.AccountChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("AccountId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("account_changes", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Store.AuditEvent", b =>
                 {
                     b.Property<long>("Id")

@@ -484,6 +484,25 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Store.AccountChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("account_changes", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Store.AuditEvent", b =>
                 {
                     b.Property<long>("Id")

@@ -11,6 +11,20 @@ namespace TokenServer.Store.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "account_changes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ChangedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_changes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "accounts",
                 columns: table => new
                 {
@@ -449,6 +463,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_changes_ChangedAt",
+                table: "account_changes",
+                column: "ChangedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -695,6 +714,9 @@ namespace TokenServer.Store.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "account_changes");
+
             migrationBuilder.DropTable(
                 name: "audit_events");
 

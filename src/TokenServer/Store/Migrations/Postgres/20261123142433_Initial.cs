@@ -13,6 +13,20 @@ namespace TokenServer.Store.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "account_changes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: true),
+                    ChangedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_changes", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "accounts",
                 columns: table => new
                 {
@@ -451,6 +465,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_changes_ChangedAt",
+                table: "account_changes",
+                column: "ChangedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -697,6 +716,9 @@ namespace TokenServer.Store.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "account_changes");
+
             migrationBuilder.DropTable(
                 name: "audit_events");
 
