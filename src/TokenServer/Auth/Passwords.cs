@@ -95,7 +95,15 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
     /// per hash (the gate bounds how many) keeps the pool free for them.
     /// </summary>
     private static Task<T> OffThreadPool<T>(Func<T> work) =>
-        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(
+            () =>
+            {
+                HashThread.LowerPriority();
+                return work();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
 
     private string HashCore(string password) => BCryptNet.EnhancedHashPassword(password, HashType.SHA384, options.Value.WorkFactor);
 
@@ -113,6 +121,40 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
 
         return new PasswordCheck(valid, valid && BCryptNet.PasswordNeedsRehash(hash, options.Value.WorkFactor));
     }
+}
+
+/// <summary>
+/// Hashing threads run at the lowest scheduling priority: when the cores are busy, a token
+/// check or a read that wakes up runs before the next slice of a hash, so a login flood costs
+/// the other routes little latency (issue 7: protected GET p99 during a flood within 3 × idle).
+/// With nothing else to run, a hash still gets a whole core, so login throughput on an
+/// otherwise idle server is unchanged; under load, hashes get what the other routes leave.
+/// </summary>
+internal static partial class HashThread
+{
+    // nice 19: a CFS weight of 15 against 1024 for the request threads at nice 0.
+    private const int Nice = 19;
+    private const int PrioProcess = 0;
+
+    public static void LowerPriority()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // On Linux, Thread.Priority does nothing; a thread's nice value does. Lowering it
+            // needs no privilege. Failure only loses the preference, so it is ignored.
+            _ = SetPriority(PrioProcess, GetTid(), Nice);
+        }
+        else
+        {
+            Thread.CurrentThread.Priority = ThreadPriority.BelowNormal;
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setpriority")]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
 }
 
 public static class PasswordPolicy
