@@ -140,15 +140,31 @@ internal sealed class Scenario(string name, Func<HttpClient, int, Task<object?>>
 
     public async Task<ScenarioResult> RunAsync(HttpClient client, RunOptions options)
     {
-        var recorder = new Recorder();
         var workers = concurrency ?? options.Concurrency;
         var states = await Task.WhenAll(Enumerable.Range(0, workers).Select(i => initWorker(client, i)));
+
+        // Unmeasured warm-up: the server's JIT tiers up the scenario's code first, so the
+        // figures are the steady state; a 5xx during it still fails the run.
+        var warmUp = new Recorder();
+        await LoopAsync(client, states, warmUp, TimeSpan.FromSeconds(options.WarmUpSeconds));
+        var recorder = new Recorder();
+        var seconds = await LoopAsync(client, states, recorder, TimeSpan.FromSeconds(options.Seconds));
+        var result = recorder.Result(name, seconds);
+        return result with { ServerErrors = result.ServerErrors + warmUp.Result(name, 1).ServerErrors };
+    }
+
+    private async Task<double> LoopAsync(HttpClient client, object?[] states, Recorder recorder, TimeSpan duration)
+    {
         var clock = Stopwatch.StartNew();
-        var deadline = TimeSpan.FromSeconds(options.Seconds);
+        if (duration <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
         await Task.WhenAll(states.Select(state => Task.Run(async () =>
         {
             var latencies = recorder.NewWorker();
-            while (clock.Elapsed < deadline)
+            while (clock.Elapsed < duration)
             {
                 var started = Stopwatch.GetTimestamp();
                 int status;
@@ -169,7 +185,7 @@ internal sealed class Scenario(string name, Func<HttpClient, int, Task<object?>>
                 recorder.Status(status);
             }
         })));
-        return recorder.Result(name, clock.Elapsed.TotalSeconds);
+        return clock.Elapsed.TotalSeconds;
     }
 }
 

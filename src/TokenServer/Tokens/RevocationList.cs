@@ -14,34 +14,161 @@ namespace TokenServer.Tokens;
 /// </summary>
 public sealed class RevocationList(TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, DateTimeOffset> sessions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> tokens = new(StringComparer.Ordinal);
+    private readonly RevokedIdSet sessions = new();
+    private readonly RevokedIdSet tokens = new();
 
     public bool IsRevoked(string? sessionId, string? jti) =>
-        (sessionId is not null && sessions.ContainsKey(sessionId)) || (jti is not null && tokens.ContainsKey(jti));
+        (sessionId is not null && sessions.Contains(sessionId)) || (jti is not null && tokens.Contains(jti));
 
-    public void AddSession(string sessionId, DateTimeOffset keepUntil) => sessions[sessionId] = keepUntil;
+    public void AddSession(string sessionId, DateTimeOffset keepUntil) => sessions.Add(sessionId, keepUntil);
 
-    public void AddToken(string jti, DateTimeOffset keepUntil) => tokens[jti] = keepUntil;
+    public void AddToken(string jti, DateTimeOffset keepUntil) => tokens.Add(jti, keepUntil);
 
     public void Prune()
     {
         var now = time.GetUtcNow();
-        foreach (var (key, until) in sessions)
+        sessions.Prune(now);
+        tokens.Prune(now);
+    }
+}
+
+/// <summary>
+/// A set of ids, each kept until a time, that stays small and fast at a million entries (issue
+/// 7: a million revoked token ids in the store). Session ids and jtis minted here are 16 random
+/// bytes in base64url; those are kept as 128-bit numbers in a sorted array (24 bytes an entry,
+/// a binary search to look up), with the latest additions in a dictionary beside it that is
+/// merged into the array in the background. Any other id (none is minted here) is kept as is.
+/// </summary>
+internal sealed class RevokedIdSet
+{
+    // Additions wait in the dictionary until a sweep merges them, or until this many have
+    // gathered (a bulk load at start) and the adding thread merges them itself.
+    private const int MergeAt = 65_536;
+    private const int SweepMergeAt = 4_096;
+    private static readonly TimeSpan SweepExpiredEvery = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<UInt128, long> recent = new();
+    private readonly ConcurrentDictionary<string, long> other = new(StringComparer.Ordinal);
+    private readonly Lock merging = new();
+    private volatile Sorted sorted = Sorted.Empty;
+    private DateTimeOffset nextExpirySweep = DateTimeOffset.MinValue;
+
+    /// <summary>Ids held now, expired ones not yet swept included.</summary>
+    public int Count => sorted.Keys.Length + recent.Count + other.Count;
+
+    public bool Contains(string id) =>
+        TryCompact(id, out var key) ? recent.ContainsKey(key) || sorted.Contains(key) : other.ContainsKey(id);
+
+    public void Add(string id, DateTimeOffset keepUntil)
+    {
+        if (!TryCompact(id, out var key))
         {
-            if (until <= now)
-            {
-                sessions.TryRemove(key, out _);
-            }
+            other[id] = keepUntil.UtcTicks;
+            return;
         }
 
-        foreach (var (key, until) in tokens)
+        recent[key] = keepUntil.UtcTicks;
+        if (recent.Count >= MergeAt)
         {
-            if (until <= now)
+            Merge(expiredBefore: null);
+        }
+    }
+
+    /// <summary>Merges recent additions, and once a minute drops what has expired.</summary>
+    public void Prune(DateTimeOffset now)
+    {
+        if (now >= nextExpirySweep)
+        {
+            nextExpirySweep = now + SweepExpiredEvery;
+            Merge(now.UtcTicks);
+            foreach (var (id, until) in other)
             {
-                tokens.TryRemove(key, out _);
+                if (until <= now.UtcTicks)
+                {
+                    other.TryRemove(KeyValuePair.Create(id, until));
+                }
             }
         }
+        else if (recent.Count >= SweepMergeAt)
+        {
+            Merge(expiredBefore: null);
+        }
+    }
+
+    private void Merge(long? expiredBefore)
+    {
+        lock (merging)
+        {
+            var batch = recent.ToArray();
+            Array.Sort(batch, static (a, b) => a.Key.CompareTo(b.Key));
+            var old = sorted;
+            var keys = new UInt128[old.Keys.Length + batch.Length];
+            var until = new long[keys.Length];
+            int i = 0, j = 0, n = 0;
+            while (i < old.Keys.Length || j < batch.Length)
+            {
+                UInt128 key;
+                long keep;
+                if (j == batch.Length || (i < old.Keys.Length && old.Keys[i] < batch[j].Key))
+                {
+                    (key, keep) = (old.Keys[i], old.Until[i]);
+                    i++;
+                }
+                else
+                {
+                    (key, keep) = (batch[j].Key, batch[j].Value);
+                    j++;
+                }
+
+                if (expiredBefore is { } now && keep <= now)
+                {
+                    continue;
+                }
+
+                if (n > 0 && keys[n - 1] == key)
+                {
+                    until[n - 1] = Math.Max(until[n - 1], keep);
+                    continue;
+                }
+
+                (keys[n], until[n]) = (key, keep);
+                n++;
+            }
+
+            Array.Resize(ref keys, n);
+            Array.Resize(ref until, n);
+            sorted = new Sorted(keys, until);
+
+            // Only what was merged leaves the dictionary; an id re-added meanwhile stays.
+            foreach (var entry in batch)
+            {
+                recent.TryRemove(entry);
+            }
+        }
+    }
+
+    /// <summary>The 16 bytes of a canonical 22-character base64url id.</summary>
+    private static bool TryCompact(string id, out UInt128 key)
+    {
+        key = default;
+        Span<byte> bytes = stackalloc byte[16];
+        Span<char> canonical = stackalloc char[22];
+        if (id.Length != 22
+            || System.Buffers.Text.Base64Url.DecodeFromChars(id, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 16
+            || !System.Buffers.Text.Base64Url.TryEncodeToChars(bytes, canonical, out _) || !canonical.SequenceEqual(id))
+        {
+            return false;
+        }
+
+        key = System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(bytes);
+        return true;
+    }
+
+    private sealed record Sorted(UInt128[] Keys, long[] Until)
+    {
+        public static readonly Sorted Empty = new([], []);
+
+        public bool Contains(UInt128 key) => Array.BinarySearch(Keys, key) >= 0;
     }
 }
 
@@ -98,20 +225,21 @@ internal sealed class StoreChangeSync(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
 
-        var revokedSessions = await db.Sessions.AsNoTracking()
+        await foreach (var s in db.Sessions.AsNoTracking()
             .Where(s => s.RevokedAt != null && s.RevokedAt > since && s.ExpiresAt > now)
             .Select(s => new { s.Id, s.ExpiresAt })
-            .ToListAsync(cancellationToken);
-        foreach (var s in revokedSessions)
+            .AsAsyncEnumerable()
+            .WithCancellation(cancellationToken))
         {
             list.AddSession(s.Id, s.ExpiresAt);
         }
 
-        var revokedTokens = await db.RevokedTokens.AsNoTracking()
+        // Streamed: at start this may be a million rows.
+        await foreach (var t in db.RevokedTokens.AsNoTracking()
             .Where(t => t.RevokedAt > since && t.ExpiresAt > now)
             .Select(t => new { t.Jti, t.ExpiresAt })
-            .ToListAsync(cancellationToken);
-        foreach (var t in revokedTokens)
+            .AsAsyncEnumerable()
+            .WithCancellation(cancellationToken))
         {
             list.AddToken(t.Jti, t.ExpiresAt);
         }
