@@ -24,6 +24,14 @@ public sealed class RevocationList(TimeProvider time)
 
     public void AddToken(string jti, DateTimeOffset keepUntil) => tokens.Add(jti, keepUntil);
 
+    /// <summary>Adds revocations read from the store (at start, possibly a million), merged once.</summary>
+    public Task AddSessionsAsync(IAsyncEnumerable<(string Id, DateTimeOffset KeepUntil)> revoked, CancellationToken cancellationToken) =>
+        sessions.AddManyAsync(revoked, cancellationToken);
+
+    /// <inheritdoc cref="AddSessionsAsync"/>
+    public Task AddTokensAsync(IAsyncEnumerable<(string Id, DateTimeOffset KeepUntil)> revoked, CancellationToken cancellationToken) =>
+        tokens.AddManyAsync(revoked, cancellationToken);
+
     public void Prune()
     {
         var now = time.GetUtcNow();
@@ -53,6 +61,9 @@ internal sealed class RevokedIdSet
     private volatile Sorted sorted = Sorted.Empty;
     private DateTimeOffset nextExpirySweep = DateTimeOffset.MinValue;
 
+    // Additions since the last merge; ConcurrentDictionary.Count would take every lock.
+    private int unmerged;
+
     /// <summary>Ids held now, expired ones not yet swept included.</summary>
     public int Count => sorted.Keys.Length + recent.Count + other.Count;
 
@@ -68,9 +79,33 @@ internal sealed class RevokedIdSet
         }
 
         recent[key] = keepUntil.UtcTicks;
-        if (recent.Count >= MergeAt)
+        if (Interlocked.Increment(ref unmerged) >= MergeAt)
         {
             Merge(expiredBefore: null);
+        }
+    }
+
+    public async Task AddManyAsync(IAsyncEnumerable<(string Id, DateTimeOffset KeepUntil)> ids, CancellationToken cancellationToken)
+    {
+        var batch = new List<KeyValuePair<UInt128, long>>();
+        await foreach (var (id, keepUntil) in ids.WithCancellation(cancellationToken))
+        {
+            if (TryCompact(id, out var key))
+            {
+                batch.Add(KeyValuePair.Create(key, keepUntil.UtcTicks));
+            }
+            else
+            {
+                other[id] = keepUntil.UtcTicks;
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            lock (merging)
+            {
+                MergeLocked([.. batch], expiredBefore: null);
+            }
         }
     }
 
@@ -89,7 +124,7 @@ internal sealed class RevokedIdSet
                 }
             }
         }
-        else if (recent.Count >= SweepMergeAt)
+        else if (Volatile.Read(ref unmerged) >= SweepMergeAt)
         {
             Merge(expiredBefore: null);
         }
@@ -99,45 +134,9 @@ internal sealed class RevokedIdSet
     {
         lock (merging)
         {
+            Volatile.Write(ref unmerged, 0);
             var batch = recent.ToArray();
-            Array.Sort(batch, static (a, b) => a.Key.CompareTo(b.Key));
-            var old = sorted;
-            var keys = new UInt128[old.Keys.Length + batch.Length];
-            var until = new long[keys.Length];
-            int i = 0, j = 0, n = 0;
-            while (i < old.Keys.Length || j < batch.Length)
-            {
-                UInt128 key;
-                long keep;
-                if (j == batch.Length || (i < old.Keys.Length && old.Keys[i] < batch[j].Key))
-                {
-                    (key, keep) = (old.Keys[i], old.Until[i]);
-                    i++;
-                }
-                else
-                {
-                    (key, keep) = (batch[j].Key, batch[j].Value);
-                    j++;
-                }
-
-                if (expiredBefore is { } now && keep <= now)
-                {
-                    continue;
-                }
-
-                if (n > 0 && keys[n - 1] == key)
-                {
-                    until[n - 1] = Math.Max(until[n - 1], keep);
-                    continue;
-                }
-
-                (keys[n], until[n]) = (key, keep);
-                n++;
-            }
-
-            Array.Resize(ref keys, n);
-            Array.Resize(ref until, n);
-            sorted = new Sorted(keys, until);
+            MergeLocked(batch, expiredBefore);
 
             // Only what was merged leaves the dictionary; an id re-added meanwhile stays.
             foreach (var entry in batch)
@@ -145,6 +144,49 @@ internal sealed class RevokedIdSet
                 recent.TryRemove(entry);
             }
         }
+    }
+
+    /// <summary>Publishes a new sorted array: the old one and the batch, without duplicates or (if asked) what has expired.</summary>
+    private void MergeLocked(KeyValuePair<UInt128, long>[] batch, long? expiredBefore)
+    {
+        Array.Sort(batch, static (a, b) => a.Key.CompareTo(b.Key));
+        var old = sorted;
+        var keys = new UInt128[old.Keys.Length + batch.Length];
+        var until = new long[keys.Length];
+        int i = 0, j = 0, n = 0;
+        while (i < old.Keys.Length || j < batch.Length)
+        {
+            UInt128 key;
+            long keep;
+            if (j == batch.Length || (i < old.Keys.Length && old.Keys[i] < batch[j].Key))
+            {
+                (key, keep) = (old.Keys[i], old.Until[i]);
+                i++;
+            }
+            else
+            {
+                (key, keep) = (batch[j].Key, batch[j].Value);
+                j++;
+            }
+
+            if (expiredBefore is { } now && keep <= now)
+            {
+                continue;
+            }
+
+            if (n > 0 && keys[n - 1] == key)
+            {
+                until[n - 1] = Math.Max(until[n - 1], keep);
+                continue;
+            }
+
+            (keys[n], until[n]) = (key, keep);
+            n++;
+        }
+
+        Array.Resize(ref keys, n);
+        Array.Resize(ref until, n);
+        sorted = new Sorted(keys, until);
     }
 
     /// <summary>The 16 bytes of a canonical 22-character base64url id.</summary>
@@ -225,24 +267,20 @@ internal sealed class StoreChangeSync(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
 
-        await foreach (var s in db.Sessions.AsNoTracking()
-            .Where(s => s.RevokedAt != null && s.RevokedAt > since && s.ExpiresAt > now)
-            .Select(s => new { s.Id, s.ExpiresAt })
-            .AsAsyncEnumerable()
-            .WithCancellation(cancellationToken))
-        {
-            list.AddSession(s.Id, s.ExpiresAt);
-        }
+        await list.AddSessionsAsync(
+            db.Sessions.AsNoTracking()
+                .Where(s => s.RevokedAt != null && s.RevokedAt > since && s.ExpiresAt > now)
+                .Select(s => ValueTuple.Create(s.Id, s.ExpiresAt))
+                .AsAsyncEnumerable(),
+            cancellationToken);
 
         // Streamed: at start this may be a million rows.
-        await foreach (var t in db.RevokedTokens.AsNoTracking()
-            .Where(t => t.RevokedAt > since && t.ExpiresAt > now)
-            .Select(t => new { t.Jti, t.ExpiresAt })
-            .AsAsyncEnumerable()
-            .WithCancellation(cancellationToken))
-        {
-            list.AddToken(t.Jti, t.ExpiresAt);
-        }
+        await list.AddTokensAsync(
+            db.RevokedTokens.AsNoTracking()
+                .Where(t => t.RevokedAt > since && t.ExpiresAt > now)
+                .Select(t => ValueTuple.Create(t.Jti, t.ExpiresAt))
+                .AsAsyncEnumerable(),
+            cancellationToken);
 
         await ForgetChangedAccountsAsync(db, now, cancellationToken);
         watermark = now;

@@ -33,6 +33,23 @@ public sealed class RevokedIdSetTests
     }
 
     [Fact]
+    public async Task BulkLoad_FromTheStore_JoinsSingleAdditions()
+    {
+        var set = new RevokedIdSet();
+        var single = NewId();
+        set.Add(single, Now.AddHours(1));
+        var loaded = Enumerable.Range(0, 200_000).Select(_ => NewId()).ToList();
+
+        await set.AddManyAsync(loaded.Select(id => (id, Now.AddHours(1))).Append(("legacy-id", Now.AddHours(1))).ToAsyncEnumerable(), CancellationToken.None);
+        set.Prune(Now);
+
+        Assert.All(loaded, id => Assert.True(set.Contains(id)));
+        Assert.True(set.Contains(single));
+        Assert.True(set.Contains("legacy-id"));
+        Assert.Equal(200_002, set.Count);
+    }
+
+    [Fact]
     public void ExpiredIds_AreForgotten_LiveOnesKept()
     {
         var set = new RevokedIdSet();
