@@ -10,16 +10,18 @@ using System.Text.Json.Nodes;
 namespace TokenServer.LoadRunner;
 
 /// <summary>
-/// Starts the published server (Release) on loopback with a fresh store, pins it and this
+/// Starts the published server (Release, ReadyToRun) on loopback with a fresh store, pins it and this
 /// load generator to different cores where the machine has them, creates the accounts, a
 /// service client and the samples, then restarts the server on that store (the first answer
 /// of both starts is reported), runs fixed-time scenarios and reports requests/s, p50/p99
-/// latency, errors by status and the server's peak memory. With --large-store (SQLite only) it
+/// latency, errors by status and the server's peak memory. Each scenario first runs unmeasured
+/// for --warm-up seconds (3; 0 with --smoke). The login bound (BCrypt verifies per second on one
+/// core) is measured in the same run. With --large-store (SQLite only) it
 /// then stops the server, writes many accounts, sessions with refresh tokens and revoked token
 /// ids straight into the store file, restarts it and runs protected GET, login and refresh
 /// again, reporting each against its empty-store figure.
 /// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--instances N]
-/// [--samples N] [--work-factor N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
+/// [--samples N] [--work-factor N] [--warm-up N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
 /// [--large-store [--large-accounts N] [--large-sessions N] [--large-revoked N]]
 /// --scenario selects by name; "login" also selects "login-large-store" and the reverse.
 /// --large-store counts default to 100,000 accounts, 100,000 sessions and 1,000,000 revoked
@@ -105,6 +107,7 @@ internal static class Program
             // samples seeding), and the restarted one that ran the scenarios.
             ["peak_memory_mb_new_store_setup"] = Math.Round(newStore.PeakMemoryMegabytes(), 1),
             ["peak_memory_mb_existing_store_scenarios"] = Math.Round(existingStore.PeakMemoryMegabytes(), 1),
+            ["resident_mb_after_scenarios"] = existingStore.ResidentMegabytes(),
         };
 
         if (options.LargeStore)
@@ -129,7 +132,8 @@ internal static class Program
             + (report["first_request_large_store_ms"] is { } large ? $", large store {large} ms" : string.Empty));
         Console.WriteLine(
             $"server peak memory (VmHWM, largest instance): setup on the new store {newStore.PeakMemoryMegabytes():F1} MB, scenarios on the existing store {existingStore.PeakMemoryMegabytes():F1} MB"
-            + (report["large_store"]?["peak_memory_mb_large_store_scenarios"] is { } largeMemory ? $", large-store scenarios {largeMemory} MB" : string.Empty));
+            + (report["large_store"]?["peak_memory_mb_large_store_scenarios"] is { } largeMemory ? $", large-store scenarios {largeMemory} MB" : string.Empty)
+            + $"; resident after the scenarios {report["resident_mb_after_scenarios"]!.ToJsonString()}");
         if (options.Output is { } output)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -158,11 +162,8 @@ internal static class Program
         var seeded = LargeStore.Seed(databasePath, counts);
         Console.WriteLine($"large store: written in {seeded["seed_seconds"]!["total"]} s {seeded["seed_seconds"]!.ToJsonString()}");
 
+        // Each scenario warms the restarted server up before it is measured, as on the empty store.
         var server = await start("large store");
-        // The empty-store figures were measured after the health scenario had warmed the
-        // restarted server up; the same warm-up here, not reported.
-        var warmUp = await Scenarios.All(setup, options).First(s => s.Name == "public-get-health").RunAsync(server.Client, options);
-        Console.WriteLine($"large store: warm-up {warmUp.Describe()}");
 
         var results = new List<ScenarioResult>();
         var ratios = new JsonObject();
@@ -391,6 +392,9 @@ internal sealed class ServerGroup(string label) : IDisposable
     /// <summary>The largest instance's VmHWM; kept after the instances stop.</summary>
     public double PeakMemoryMegabytes() => servers.Count == 0 ? 0 : servers.Max(s => s.PeakMemoryMegabytes());
 
+    /// <summary>The first instance's resident memory by kind, at its last reading.</summary>
+    public JsonObject ResidentMegabytes() => servers.Count == 0 ? [] : servers[0].ResidentMegabytes();
+
     public void Stop()
     {
         client?.Dispose();
@@ -453,6 +457,7 @@ internal sealed class RoundRobinHandler(IReadOnlyList<Uri> servers)
 internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch started, string cpuDescription) : IDisposable
 {
     private double peakMegabytes;
+    private JsonObject resident = [];
     private bool stopped;
 
     public Process Process => process;
@@ -474,13 +479,23 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
 
         try
         {
+            var now = new JsonObject();
             foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
             {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                var fields = line.Split([' ', '\t', ':'], StringSplitOptions.RemoveEmptyEntries);
+                var megabytes = fields.Length >= 2 && long.TryParse(fields[1], CultureInfo.InvariantCulture, out var kb) ? Math.Round(kb / 1024.0, 1) : 0;
+                switch (fields.FirstOrDefault())
                 {
-                    peakMegabytes = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+                    case "VmHWM":
+                        peakMegabytes = megabytes;
+                        break;
+                    case "RssAnon" or "RssFile" or "RssShmem":
+                        now[fields[0]] = megabytes;
+                        break;
                 }
             }
+
+            resident = now;
         }
         catch (IOException)
         {
@@ -489,6 +504,12 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
 
         return peakMegabytes;
     }
+
+    /// <summary>
+    /// What the resident memory was made of at the last reading (the kernel's RssAnon: heaps and
+    /// stacks; RssFile: mapped assemblies and native libraries; RssShmem: JIT-compiled code).
+    /// </summary>
+    public JsonObject ResidentMegabytes() => (JsonObject)resident.DeepClone();
 
     /// <summary>
     /// Stops the server as a service manager would (SIGTERM, so the host shuts down and SQLite
