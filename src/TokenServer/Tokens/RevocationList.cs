@@ -270,16 +270,18 @@ internal sealed class StoreChangeSync(
         await list.AddSessionsAsync(
             db.Sessions.AsNoTracking()
                 .Where(s => s.RevokedAt != null && s.RevokedAt > since && s.ExpiresAt > now)
-                .Select(s => ValueTuple.Create(s.Id, s.ExpiresAt))
-                .AsAsyncEnumerable(),
+                .Select(s => new { s.Id, s.ExpiresAt })
+                .AsAsyncEnumerable()
+                .Select(s => (s.Id, s.ExpiresAt)),
             cancellationToken);
 
         // Streamed: at start this may be a million rows.
         await list.AddTokensAsync(
             db.RevokedTokens.AsNoTracking()
                 .Where(t => t.RevokedAt > since && t.ExpiresAt > now)
-                .Select(t => ValueTuple.Create(t.Jti, t.ExpiresAt))
-                .AsAsyncEnumerable(),
+                .Select(t => new { t.Jti, t.ExpiresAt })
+                .AsAsyncEnumerable()
+                .Select(t => (t.Jti, t.ExpiresAt)),
             cancellationToken);
 
         await ForgetChangedAccountsAsync(db, now, cancellationToken);

@@ -24,7 +24,7 @@ public enum RefreshFailure
     Reused,
 }
 
-public sealed record RefreshOutcome(IssuedTokens? Tokens, Account? Account, RefreshFailure Failure);
+public sealed record RefreshOutcome(IssuedTokens? Tokens, RefreshFailure Failure);
 
 public static class RevocationReasons
 {
@@ -94,35 +94,44 @@ public sealed class SessionTokens(
     {
         if (!OpaqueTokens.LooksValid(presented))
         {
-            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+            return new RefreshOutcome(null, RefreshFailure.Invalid);
         }
 
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(presented!);
         var row = await db.RefreshTokens.AsNoTracking()
             .Where(t => t.TokenHash == hash)
-            .Select(t => new { t.Id, t.SessionId, t.ExpiresAt, t.ConsumedAt, t.Session.RevokedAt, SessionExpiresAt = t.Session.ExpiresAt, t.Session.AccountId })
+            .Select(t => new
+            {
+                t.Id,
+                t.SessionId,
+                t.ExpiresAt,
+                t.ConsumedAt,
+                t.Session.RevokedAt,
+                SessionExpiresAt = t.Session.ExpiresAt,
+                t.Session.Dialect,
+                t.Session.ClientId,
+                t.Session.AccountId,
+                t.Session.Account.Email,
+                t.Session.Account.Username,
+                t.Session.Account.Role,
+                t.Session.Account.Status,
+            })
             .FirstOrDefaultAsync(cancellationToken);
         if (row is null)
         {
-            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+            return new RefreshOutcome(null, RefreshFailure.Invalid);
         }
 
         if (row.ConsumedAt is not null)
         {
             await ReuseDetectedAsync(row.SessionId, row.AccountId, cancellationToken);
-            return new RefreshOutcome(null, null, RefreshFailure.Reused);
+            return new RefreshOutcome(null, RefreshFailure.Reused);
         }
 
-        if (row.RevokedAt is not null || row.ExpiresAt <= now || row.SessionExpiresAt <= now)
+        if (row.RevokedAt is not null || row.ExpiresAt <= now || row.SessionExpiresAt <= now || row.Status != AccountStatuses.Active)
         {
-            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
-        }
-
-        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == row.AccountId, cancellationToken);
-        if (account is null || account.Status != AccountStatuses.Active)
-        {
-            return new RefreshOutcome(null, null, RefreshFailure.Invalid);
+            return new RefreshOutcome(null, RefreshFailure.Invalid);
         }
 
         // The conditional update is the transaction's first statement, so on SQLite it takes
@@ -135,17 +144,17 @@ public sealed class SessionTokens(
         {
             await transaction.RollbackAsync(cancellationToken);
             await ReuseDetectedAsync(row.SessionId, row.AccountId, cancellationToken);
-            return new RefreshOutcome(null, null, RefreshFailure.Reused);
+            return new RefreshOutcome(null, RefreshFailure.Reused);
         }
 
-        var session = await db.Sessions.FirstAsync(s => s.Id == row.SessionId, cancellationToken);
-        session.LastUsedAt = now;
-        var refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
-        var access = issuer.Issue(SubjectOf(account), session.Id, session.Dialect, session.ClientId, accessTokenLifetime, session.ExpiresAt);
-        audit.Record(AuditEventTypes.Refreshed, account.Id, dialect: session.Dialect);
+        await db.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), cancellationToken);
+        var refresh = AddRefreshToken(row.SessionId, row.SessionExpiresAt, now);
+        var subject = new TokenSubject(row.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Email, row.Username, row.Role);
+        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt);
+        audit.Record(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new RefreshOutcome(new IssuedTokens(access, refresh, session.Id), account, RefreshFailure.None);
+        return new RefreshOutcome(new IssuedTokens(access, refresh, row.SessionId), RefreshFailure.None);
     }
 
     /// <summary>The session a refresh token belongs to, if it is one of ours and still usable.</summary>
