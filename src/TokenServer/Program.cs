@@ -23,6 +23,10 @@ builder.AddResources();
 
 var app = builder.Build();
 
+// Settings are validated here, before any hosted service starts, so a misconfigured server
+// stops with a message naming the key (the host would only validate them as it starts).
+app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+
 app.UseHosting();
 app.UseRouting();
 app.UseCredentialLimits();
