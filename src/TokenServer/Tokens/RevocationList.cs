@@ -85,27 +85,40 @@ internal sealed class RevokedIdSet
         }
     }
 
+    /// <summary>
+    /// Adds ids read from the store. A poll re-reads the last seconds' rows, so ids already held
+    /// are skipped; a bulk load (at start, possibly a million) is merged into the array at once,
+    /// a poll's few new ids wait in the dictionary like single additions.
+    /// </summary>
     public async Task AddManyAsync(IAsyncEnumerable<(string Id, DateTimeOffset KeepUntil)> ids, CancellationToken cancellationToken)
     {
         var batch = new List<KeyValuePair<UInt128, long>>();
         await foreach (var (id, keepUntil) in ids.WithCancellation(cancellationToken))
         {
-            if (TryCompact(id, out var key))
-            {
-                batch.Add(KeyValuePair.Create(key, keepUntil.UtcTicks));
-            }
-            else
+            if (!TryCompact(id, out var key))
             {
                 other[id] = keepUntil.UtcTicks;
             }
+            else if (!recent.ContainsKey(key) && !sorted.Contains(key))
+            {
+                batch.Add(KeyValuePair.Create(key, keepUntil.UtcTicks));
+            }
         }
 
-        if (batch.Count > 0)
+        if (batch.Count < MergeAt)
         {
-            lock (merging)
+            foreach (var (key, keepUntil) in batch)
             {
-                MergeLocked([.. batch], expiredBefore: null);
+                recent[key] = keepUntil;
+                Interlocked.Increment(ref unmerged);
             }
+
+            return;
+        }
+
+        lock (merging)
+        {
+            MergeLocked([.. batch], expiredBefore: null);
         }
     }
 

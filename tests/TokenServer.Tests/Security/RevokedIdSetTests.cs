@@ -50,6 +50,20 @@ public sealed class RevokedIdSetTests
     }
 
     [Fact]
+    public async Task PollsThatReReadTheSameRows_HoldEachIdOnce()
+    {
+        var set = new RevokedIdSet();
+        var rows = Enumerable.Range(0, 10).Select(_ => (NewId(), Now.AddHours(1))).ToList();
+
+        await set.AddManyAsync(rows.ToAsyncEnumerable(), CancellationToken.None);
+        set.Prune(Now);
+        await set.AddManyAsync(rows.ToAsyncEnumerable(), CancellationToken.None);
+
+        Assert.All(rows, row => Assert.True(set.Contains(row.Item1)));
+        Assert.Equal(10, set.Count);
+    }
+
+    [Fact]
     public void ExpiredIds_AreForgotten_LiveOnesKept()
     {
         var set = new RevokedIdSet();
