@@ -235,6 +235,7 @@ internal sealed class RevokedIdSet
 internal sealed class StoreChangeSync(
     RevocationList list,
     AccountDirectory accounts,
+    StoreSyncStatus status,
     IServiceScopeFactory scopes,
     IOptions<TokenOptions> options,
     TimeProvider time,
@@ -299,6 +300,7 @@ internal sealed class StoreChangeSync(
 
         await ForgetChangedAccountsAsync(db, now, cancellationToken);
         watermark = now;
+        status.Synced(now);
     }
 
     private async Task ForgetChangedAccountsAsync(TokenServerDb db, DateTimeOffset now, CancellationToken cancellationToken)
@@ -335,5 +337,33 @@ internal sealed class StoreChangeSync(
                 seenChanges.Remove(id);
             }
         }
+    }
+}
+
+/// <summary>When this instance last read the store's revocations and account changes.</summary>
+internal sealed class StoreSyncStatus
+{
+    private long lastSyncedTicks = DateTimeOffset.MinValue.UtcTicks;
+
+    public DateTimeOffset LastSynced => new(Interlocked.Read(ref lastSyncedTicks), TimeSpan.Zero);
+
+    internal void Synced(DateTimeOffset at) => Interlocked.Exchange(ref lastSyncedTicks, at.UtcTicks);
+}
+
+/// <summary>
+/// Unhealthy while the store poll keeps failing: such an instance would go on accepting tokens
+/// that other instances have revoked, so the health route (503) tells the load balancer to stop
+/// sending it requests until the poll succeeds again.
+/// </summary>
+internal sealed class StoreSyncHealthCheck(StoreSyncStatus status, IOptions<TokenOptions> options, TimeProvider time) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var limit = TimeSpan.FromTicks(Math.Max(options.Value.RevocationPollInterval.Ticks * 20, TimeSpan.FromSeconds(10).Ticks));
+        var age = time.GetUtcNow() - status.LastSynced;
+        return Task.FromResult(age <= limit
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"Revocations made by other instances have not been read from the store for {age}."));
     }
 }

@@ -44,7 +44,9 @@ public static class TokensSetup
         services.AddScoped<SessionTokens>();
         services.AddSingleton<AccessTokenInspector>();
         services.AddHostedService<SigningKeyMaintenance>();
+        services.AddSingleton<StoreSyncStatus>();
         services.AddHostedService<StoreChangeSync>();
+        services.AddHealthChecks().AddCheck<StoreSyncHealthCheck>("store-sync");
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
