@@ -15,6 +15,7 @@ var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfig
 builder.AddHosting();
 builder.AddStore();
 builder.AddTokens();
+builder.AddAuth();
 builder.AddAccounts();
 builder.AddSecurity();
 builder.AddOrganizations();

@@ -1,11 +1,8 @@
-using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Primitives;
 using TokenServer.Hosting;
 using TokenServer.Store;
-using TokenServer.Tokens;
 using TokenServer.Users;
 
 namespace TokenServer.Auth;
@@ -23,9 +20,6 @@ public sealed record AuditEventResponse(
 /// <summary>GET /api/v1/admin/audit (CONTRACTS.md, accounts table): the audit log, newest first, admin only.</summary>
 public static class AuditEndpoints
 {
-    public const int DefaultPageSize = 50;
-    public const int MaxPageSize = 200;
-
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/admin/audit", List).WithTags("Admin").RequireAuthorization(Policies.Admin)
@@ -34,19 +28,13 @@ public static class AuditEndpoints
     }
 
     private static async Task<Results<Ok<Page<AuditEventResponse>>, ValidationProblem>> List(
-        HttpRequest request, TokenServerDb db, string? type, long? account_id, DateTimeOffset? from, DateTimeOffset? to, int? page, int? page_size,
+        HttpRequest request, TokenServerDb db, string? type, long? account_id, DateTimeOffset? from, DateTimeOffset? to,
         CancellationToken cancellationToken)
     {
-        var number = page ?? 1;
-        var size = page_size ?? DefaultPageSize;
-        if (number < 1)
+        var (paging, problem) = Paging.Parse(request);
+        if (problem is not null)
         {
-            return Problems.Field("page", "Pages are numbered from 1.");
-        }
-
-        if (size is < 1 or > MaxPageSize)
-        {
-            return Problems.Field("page_size", $"Choose a page_size between 1 and {MaxPageSize}.");
+            return problem;
         }
 
         if (from is not null && to is not null && from > to)
@@ -79,21 +67,9 @@ public static class AuditEndpoints
 
         var count = await query.CountAsync(cancellationToken);
         var rows = await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
-            .Skip((number - 1) * size).Take(size)
+            .Skip(paging.Skip).Take(paging.Size)
             .Select(e => new AuditEventResponse(e.Id, e.At, e.Type, e.AccountId, e.ActorId, e.Dialect, e.ClientAddress, e.Detail))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<AuditEventResponse>(count, Link(request, number + 1, size, count), number > 1 ? Link(request, number - 1, size, count) : null, rows));
-    }
-
-    private static string? Link(HttpRequest request, int page, int size, int count)
-    {
-        if (page < 1 || (long)(page - 1) * size >= count)
-        {
-            return null;
-        }
-
-        var query = QueryString.Create(request.Query.Where(p => p.Key != "page")
-            .Append(new KeyValuePair<string, StringValues>("page", page.ToString(CultureInfo.InvariantCulture))));
-        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{query}";
+        return TypedResults.Ok(paging.ToPage(request, count, rows));
     }
 }

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -38,13 +36,10 @@ public static class AuthEndpoints
         return app;
     }
 
-    public static long? AccountId(this ClaimsPrincipal user) =>
-        long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
-
     public static AccountResponse ToResponse(this Account a) => new(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt);
 
     private static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        HttpRequest request, AccountRegistry registry, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, AccountRegistry registry, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<RegisterRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -60,15 +55,13 @@ public static class AuthEndpoints
         }
 
         var role = r.Role ?? AccountRoles.Researcher;
-        var caller = request.HttpContext.User;
-        var callerIsAdmin = caller.HasClaim(TokenClaims.Role, AccountRoles.Admin);
-        if (!AccountRoles.SelfService.Contains(role) && !callerIsAdmin)
+        if (!AccountRoles.SelfService.Contains(role) && !caller.IsAdmin)
         {
             return Problems.Create(StatusCodes.Status403Forbidden, "Role needs an administrator",
                 $"Only an administrator can create an account with the role '{role}'. Register as researcher or viewer, or ask an administrator.");
         }
 
-        var (account, conflict) = await registry.CreateAsync(new NewAccount(r.Email!, r.Password!, r.FullName!, role, r.Username), caller.AccountId(), cancellationToken);
+        var (account, conflict) = await registry.CreateAsync(new NewAccount(r.Email!, r.Password!, r.FullName!, role, r.Username), caller.AccountId, cancellationToken);
         return conflict switch
         {
             // Registration must say the email is taken (CONTRACTS.md: 409); docs/security.md says why that is acceptable.
@@ -135,11 +128,10 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Logout(
-        HttpRequest request, SessionTokens sessions, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, SessionTokens sessions, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
     {
-        var user = request.HttpContext.User;
-        var sid = user.FindFirstValue(TokenClaims.SessionId)!;
-        var accountId = user.AccountId();
+        var sid = request.HttpContext.User.FindFirstValue(TokenClaims.SessionId)!;
+        var accountId = caller.AccountId;
 
         // The body is optional: a refresh token from another of the caller's sessions ends that one too.
         if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
@@ -164,12 +156,12 @@ public static class AuthEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(HttpContext context, AccountDirectory accounts, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(HttpContext context, Caller caller, AccountDirectory accounts, CancellationToken cancellationToken)
     {
-        var me = context.User.AccountId() is { } id ? await accounts.FindAsync(id, context.RequestServices, cancellationToken) : null;
+        var me = caller.AccountId is { } id ? await accounts.FindAsync(id, context.RequestServices, cancellationToken) : null;
         return me is null
             ? Problems.Create(StatusCodes.Status404NotFound, "Account not found", "The account behind this token no longer exists.")
-            : TypedResults.Ok(me);
+            : TypedResults.Ok(me.ToMe());
     }
 
     /// <summary>One answer for unknown account, wrong password, locked and disabled account (ARCHITECTURE.md habit 6).</summary>

@@ -1,14 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Auth;
 
@@ -149,7 +148,7 @@ public static class OAuthEndpoints
     /// endpoint reveals nothing about tokens it is shown.
     /// </summary>
     private static async Task<Results<Ok, JsonHttpResult<OAuthErrorResponse>>> Revoke(
-        HttpRequest request, ClaimsPrincipal user, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -163,8 +162,8 @@ public static class OAuthEndpoints
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
         }
 
-        var callerId = user.AccountId();
-        var isAdmin = user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
+        var callerId = caller.AccountId;
+        var isAdmin = caller.IsAdmin;
         if (OpaqueTokens.LooksValid(token))
         {
             if (await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is { } owner && (owner.AccountId == callerId || isAdmin))
@@ -175,7 +174,8 @@ public static class OAuthEndpoints
             }
         }
         else if (await inspector.ValidateAsync(token) is { } jwt
-            && (jwt.Subject == user.FindFirstValue(JwtRegisteredClaimNames.Sub) || isAdmin))
+            && callerId is not null
+            && (jwt.Subject == callerId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) || isAdmin))
         {
             await sessions.RevokeAccessTokenAsync(jwt.Id, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), cancellationToken);
             audit.Record(AuditEventTypes.TokenRevoked, long.TryParse(jwt.Subject, out var subject) ? subject : null, "access token", callerId);

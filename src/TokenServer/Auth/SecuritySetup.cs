@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
-using TokenServer.Store;
 
 namespace TokenServer.Auth;
 
@@ -12,13 +10,6 @@ public static class SecuritySetup
         var services = builder.Services;
         services.AddSingleton<HashGate>();
         services.AddCredentialLimits();
-
-        services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PruningOptions>, PruningOptionsValidator>();
-        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
-        services.AddScoped<StorePruning>();
-        services.AddHostedService<StorePruner>();
         return builder;
     }
 }

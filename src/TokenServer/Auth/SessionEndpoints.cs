@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -6,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
 using TokenServer.Store;
 using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Auth;
 
@@ -43,10 +43,10 @@ public static class SessionEndpoints
         return app;
     }
 
-    private static async Task<Ok<List<SessionResponse>>> List(ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Ok<List<SessionResponse>>> List(Caller caller, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var accountId = user.AccountId();
-        var current = user.FindFirstValue(TokenClaims.SessionId);
+        var accountId = caller.AccountId;
+        var current = caller.SessionId;
         var now = time.GetUtcNow();
         var rows = await db.Sessions.AsNoTracking()
             .Where(s => s.AccountId == accountId && s.RevokedAt == null && s.ExpiresAt > now)
@@ -57,9 +57,9 @@ public static class SessionEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeOne(
-        string id, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string id, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var accountId = user.AccountId();
+        var accountId = caller.AccountId;
         var now = time.GetUtcNow();
 
         // Authorization in the WHERE clause: another account's session does not exist (404).
@@ -76,17 +76,21 @@ public static class SessionEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> RevokeOthers(ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<NoContent> RevokeOthers(Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
     {
-        var accountId = user.AccountId()!.Value;
-        var count = await sessions.RevokeAccountSessionsAsync(accountId, user.FindFirstValue(TokenClaims.SessionId), RevocationReasons.UserRequest, cancellationToken);
+        if (caller.AccountId is not { } accountId)
+        {
+            return TypedResults.NoContent();
+        }
+
+        var count = await sessions.RevokeAccountSessionsAsync(accountId, caller.SessionId, RevocationReasons.UserRequest, cancellationToken);
         audit.Record(AuditEventTypes.SessionRevoked, accountId, $"{count} other sessions", accountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, CredentialChecker credentials, PasswordHasher hasher, SessionTokens sessions,
+        HttpRequest request, Caller caller, TokenServerDb db, CredentialChecker credentials, PasswordHasher hasher, SessionTokens sessions,
         AuditLog audit, IOptions<PasswordOptions> passwordOptions, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<PasswordChangeRequest>(request, cancellationToken);
@@ -101,7 +105,7 @@ public static class SessionEndpoints
             return Problems.Field("current_password", "Send your current password as current_password.");
         }
 
-        var accountId = user.AccountId();
+        var accountId = caller.AccountId;
         var email = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.Email).FirstOrDefaultAsync(cancellationToken);
         if (email is null)
         {
@@ -134,7 +138,7 @@ public static class SessionEndpoints
 
         // ASVS V3.3.3: a password change ends every other session, and with them every access
         // token they issued (their sid is revoked); the caller's own session stays.
-        await sessions.RevokeAccountSessionsAsync(account.Id, user.FindFirstValue(TokenClaims.SessionId), RevocationReasons.PasswordChanged, cancellationToken);
+        await sessions.RevokeAccountSessionsAsync(account.Id, caller.SessionId, RevocationReasons.PasswordChanged, cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TokenServer.Auth;
 using TokenServer.Compat.LifeNome;
 using TokenServer.Compat.NeMO;
 using TokenServer.Compat.TetraScience;
@@ -44,7 +45,7 @@ public static class DialectsSetup
             app.MapTetraScience();
         }
 
-        app.MapPersonalToken();
+        app.MapPersonalToken(TetraScienceEndpoints.Dialect, options.TetraScience.AccessTokenLifetime, TetraScienceEndpoints.PersonalTokenClaims);
         return app;
     }
 }

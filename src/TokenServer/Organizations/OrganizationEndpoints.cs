@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.Store;
-using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Organizations;
 
@@ -52,7 +51,7 @@ public static partial class OrganizationEndpoints
     }
 
     private static async Task<Results<Created<OrganizationResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        [FromBody] CreateOrganizationRequest request, ClaimsPrincipal user, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        [FromBody] CreateOrganizationRequest request, Caller caller, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.Slug is null || !SlugPattern().IsMatch(request.Slug))
@@ -78,35 +77,24 @@ public static partial class OrganizationEndpoints
         var organization = new Organization { Slug = request.Slug!, Name = request.Name!.Trim(), SsoEnabled = request.SsoEnabled ?? false, CreatedAt = time.GetUtcNow() };
         db.Organizations.Add(organization);
         await db.SaveChangesAsync(cancellationToken);
-        audit.Record(AuditEventTypes.OrganizationCreated, null, $"organization {organization.Slug}", user.AccountId());
+        audit.Record(AuditEventTypes.OrganizationCreated, null, $"organization {organization.Slug}", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/organizations/{organization.Slug}/members", new OrganizationResponse(organization.Id, organization.Slug, organization.Name, organization.SsoEnabled));
     }
 
-    /// <summary>The organization if the caller may see it (a member, or a system admin), with the caller's membership role.</summary>
-    public static async Task<(Organization Organization, string? CallerRole)?> FindVisibleAsync(TokenServerDb db, string slug, ClaimsPrincipal user, CancellationToken cancellationToken)
-    {
-        var callerId = user.AccountId();
-        var isAdmin = user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
-        var row = await db.Organizations.AsNoTracking()
-            .Where(o => o.Slug == slug && (isAdmin || o.Memberships.Any(m => m.AccountId == callerId)))
-            .Select(o => new { Organization = o, CallerRole = o.Memberships.Where(m => m.AccountId == callerId).Select(m => m.Role).FirstOrDefault() })
-            .FirstOrDefaultAsync(cancellationToken);
-        return row is null ? null : (row.Organization, row.CallerRole);
-    }
+    /// <summary>The organization in the path under the caller's one rule (<see cref="Caller.OrganizationAsync"/>); one it may not see does not exist.</summary>
+    public static async Task<ChosenOrganization?> FindVisibleAsync(TokenServerDb db, string slug, Caller caller, CancellationToken cancellationToken) =>
+        (await caller.OrganizationAsync(slug, db, cancellationToken)).Organization;
 
-    private static bool CanManage(ClaimsPrincipal user, string? callerRole) =>
-        callerRole == MembershipRoles.Admin || user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
-
-    private static async Task<Results<Ok<List<MemberResponse>>, ProblemHttpResult>> ListMembers(string slug, ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<MemberResponse>>, ProblemHttpResult>> ListMembers(string slug, Caller caller, TokenServerDb db, CancellationToken cancellationToken)
     {
-        if (await FindVisibleAsync(db, slug, user, cancellationToken) is not { } found)
+        if (await FindVisibleAsync(db, slug, caller, cancellationToken) is not { } found)
         {
             return NotFound();
         }
 
         var members = await db.Memberships.AsNoTracking()
-            .Where(m => m.OrganizationId == found.Organization.Id)
+            .Where(m => m.OrganizationId == found.Id)
             .OrderBy(m => m.Account.Email)
             .Select(m => new MemberResponse(m.AccountId, m.Account.Email, m.Account.FullName, m.Role, m.CreatedAt))
             .ToListAsync(cancellationToken);
@@ -114,14 +102,14 @@ public static partial class OrganizationEndpoints
     }
 
     private static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> AddMember(
-        string slug, [FromBody] AddMemberRequest request, ClaimsPrincipal user, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string slug, [FromBody] AddMemberRequest request, Caller caller, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await FindVisibleAsync(db, slug, user, cancellationToken) is not { } found)
+        if (await FindVisibleAsync(db, slug, caller, cancellationToken) is not { } found)
         {
             return NotFound();
         }
 
-        if (!CanManage(user, found.CallerRole))
+        if (!caller.Manages(found))
         {
             return Problems.Create(StatusCodes.Status403Forbidden, "Organization admins only", "Only an admin of this organization can add members.");
         }
@@ -142,10 +130,10 @@ public static partial class OrganizationEndpoints
             return Problems.Create(StatusCodes.Status404NotFound, "No such account", "No account has this email. Ask the person to register first.");
         }
 
-        var existing = await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == found.Organization.Id && m.AccountId == account.Id, cancellationToken);
+        var existing = await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == found.Id && m.AccountId == account.Id, cancellationToken);
         if (existing is null)
         {
-            existing = new Membership { OrganizationId = found.Organization.Id, AccountId = account.Id, Role = role, CreatedAt = time.GetUtcNow() };
+            existing = new Membership { OrganizationId = found.Id, AccountId = account.Id, Role = role, CreatedAt = time.GetUtcNow() };
             db.Memberships.Add(existing);
         }
         else
@@ -153,32 +141,32 @@ public static partial class OrganizationEndpoints
             existing.Role = role;
         }
 
-        audit.Record(AuditEventTypes.MembershipAdded, account.Id, $"{slug} as {role}", user.AccountId());
+        audit.Record(AuditEventTypes.MembershipAdded, account.Id, $"{slug} as {role}", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/organizations/{slug}/members", new MemberResponse(account.Id, account.Email, account.FullName, existing.Role, existing.CreatedAt));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        string slug, long accountId, ClaimsPrincipal user, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
+        string slug, long accountId, Caller caller, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
     {
-        if (await FindVisibleAsync(db, slug, user, cancellationToken) is not { } found)
+        if (await FindVisibleAsync(db, slug, caller, cancellationToken) is not { } found)
         {
             return NotFound();
         }
 
-        if (!CanManage(user, found.CallerRole))
+        if (!caller.Manages(found))
         {
             return Problems.Create(StatusCodes.Status403Forbidden, "Organization admins only", "Only an admin of this organization can remove members.");
         }
 
-        var membership = await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == found.Organization.Id && m.AccountId == accountId, cancellationToken);
+        var membership = await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == found.Id && m.AccountId == accountId, cancellationToken);
         if (membership is null)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "Not a member", "This account is not a member of the organization.");
         }
 
         db.Memberships.Remove(membership);
-        audit.Record(AuditEventTypes.MembershipRemoved, accountId, slug, user.AccountId());
+        audit.Record(AuditEventTypes.MembershipRemoved, accountId, slug, caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -7,6 +6,7 @@ using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.Store;
 using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Organizations;
 
@@ -70,24 +70,24 @@ public static class ServiceUserEndpoints
         return app;
     }
 
-    private static async Task<(Organization Organization, ProblemHttpResult? Problem)> ManagedAsync(TokenServerDb db, string slug, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<(ChosenOrganization Organization, ProblemHttpResult? Problem)> ManagedAsync(TokenServerDb db, string slug, Caller caller, CancellationToken cancellationToken)
     {
-        if (await OrganizationEndpoints.FindVisibleAsync(db, slug, user, cancellationToken) is not { } found)
+        if (await OrganizationEndpoints.FindVisibleAsync(db, slug, caller, cancellationToken) is not { } found)
         {
             return (null!, Problems.Create(StatusCodes.Status404NotFound, "Organization not found", "No organization with this slug is visible to you."));
         }
 
-        return found.CallerRole == MembershipRoles.Admin || user.HasClaim(TokenClaims.Role, AccountRoles.Admin)
-            ? (found.Organization, null)
-            : (found.Organization, Problems.Create(StatusCodes.Status403Forbidden, "Organization admins only", "Only an admin of this organization can manage its service users."));
+        return caller.Manages(found)
+            ? (found, null)
+            : (found, Problems.Create(StatusCodes.Status403Forbidden, "Organization admins only", "Only an admin of this organization can manage its service users."));
     }
 
     private static IQueryable<ServiceUser> Of(TokenServerDb db, long organizationId) => db.Set<ServiceUser>().Where(s => s.OrganizationId == organizationId);
 
     private static async Task<Results<Ok<List<ServiceUserResponse>>, ProblemHttpResult>> List(
-        string slug, ClaimsPrincipal user, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        string slug, Caller caller, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
+        var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -99,7 +99,7 @@ public static class ServiceUserEndpoints
             .ToListAsync(cancellationToken);
         var accountIds = rows.Select(r => r.AccountId).ToList();
         var sessions = await db.Sessions.AsNoTracking()
-            .Where(s => accountIds.Contains(s.AccountId) && s.Dialect == ServiceUserSecrets.Dialect && s.RevokedAt == null && s.ExpiresAt > now)
+            .Where(s => accountIds.Contains(s.AccountId) && s.RevokedAt == null && s.ExpiresAt > now)
             .Select(s => new { s.AccountId, s.Id, s.CreatedAt, s.ExpiresAt })
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(r => new ServiceUserResponse(r.Id, r.Name, r.Role, r.ClientId, r.CreatedAt,
@@ -107,9 +107,9 @@ public static class ServiceUserEndpoints
     }
 
     private static async Task<Results<Created<ServiceUserCreated>, ValidationProblem, ProblemHttpResult>> Create(
-        string slug, HttpRequest request, ClaimsPrincipal user, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string slug, HttpRequest request, Caller caller, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
+        var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -131,6 +131,14 @@ public static class ServiceUserEndpoints
         if (!Roles.Contains(role))
         {
             return Problems.Field("role", $"Choose one of: {string.Join(", ", Roles)}.");
+        }
+
+        // docs/security.md, "Service-user roles": a service user acts for whoever made it, so it
+        // gets no more than its maker's own system role allows.
+        if (AccountRoles.Rank(role) > AccountRoles.Rank(caller.Role))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "Role above your own",
+                $"Your own role is {caller.Role}, so a service user you create can be at most {caller.Role}. Choose a lower role, or ask a system admin.");
         }
 
         var now = time.GetUtcNow();
@@ -157,21 +165,21 @@ public static class ServiceUserEndpoints
             ClientId = clientId,
             ClientSecretHash = OpaqueTokens.Hash(secret),
             CreatedAt = now,
-            CreatedBy = user.AccountId(),
+            CreatedBy = caller.AccountId,
         };
         db.Set<ServiceUser>().Add(serviceUser);
         db.Memberships.Add(new Membership { OrganizationId = organization.Id, Account = account, Role = MembershipRoles.Member, CreatedAt = now });
         await db.SaveChangesAsync(cancellationToken);
-        audit.Record(ServiceUserAuditEvents.Created, account.Id, $"{slug}: {name} ({clientId})", user.AccountId());
+        audit.Record(ServiceUserAuditEvents.Created, account.Id, $"{slug}: {name} ({clientId})", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/organizations/{slug}/service-users/{serviceUser.Id}",
             new ServiceUserCreated(serviceUser.Id, name, role, clientId, secret));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string slug, long id, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+        string slug, long id, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
+        var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -183,20 +191,21 @@ public static class ServiceUserEndpoints
             return ServiceUserNotFound();
         }
 
-        // Revoke first, so every token of it is refused at once (the revocation list is in memory).
-        await sessions.RevokeAccountSessionsAsync(serviceUser.AccountId, null, RevocationReasons.Revoked, cancellationToken);
+        // Disabled first, then every session revoked: a token grant in flight either sees the
+        // account disabled or has its new session caught by the revocation (Tokens/SessionTokens.cs, StartAsync).
         serviceUser.Account.Status = AccountStatuses.Disabled;
         db.Memberships.RemoveRange(await db.Memberships.Where(m => m.AccountId == serviceUser.AccountId).ToListAsync(cancellationToken));
         db.Set<ServiceUser>().Remove(serviceUser);
-        audit.Record(ServiceUserAuditEvents.Deleted, serviceUser.AccountId, $"{slug}: {serviceUser.Name} ({serviceUser.ClientId})", user.AccountId());
+        audit.Record(ServiceUserAuditEvents.Deleted, serviceUser.AccountId, $"{slug}: {serviceUser.Name} ({serviceUser.ClientId})", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
+        await sessions.RevokeAccountSessionsAsync(serviceUser.AccountId, null, RevocationReasons.AccountDeleted, cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Created<ServiceUserTokenResponse>, ValidationProblem, ProblemHttpResult>> CreateToken(
-        string slug, long id, HttpRequest request, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, IOptions<TokenOptions> tokenOptions, CancellationToken cancellationToken)
+        string slug, long id, HttpRequest request, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, IOptions<TokenOptions> tokenOptions, CancellationToken cancellationToken)
     {
-        var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
+        var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -234,7 +243,7 @@ public static class ServiceUserEndpoints
 
         // Each token is a session of its own, so it can be listed and revoked alone.
         var lifetime = TimeSpan.FromDays(days);
-        audit.Record(ServiceUserAuditEvents.TokenCreated, serviceUser.AccountId, $"{slug}: {serviceUser.ClientId}, {days} days", user.AccountId());
+        audit.Record(ServiceUserAuditEvents.TokenCreated, serviceUser.AccountId, $"{slug}: {serviceUser.ClientId}, {days} days", caller.AccountId);
         var issued = await sessions.StartAsync(serviceUser.Account,
             new SessionRequest(ServiceUserSecrets.Dialect, serviceUser.ClientId, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime), cancellationToken);
         return TypedResults.Created($"/api/v1/organizations/{slug}/service-users/{id}/tokens/{issued.SessionId}",
@@ -242,9 +251,9 @@ public static class ServiceUserEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(
-        string slug, long id, string tokenId, ClaimsPrincipal user, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+        string slug, long id, string tokenId, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (organization, problem) = await ManagedAsync(db, slug, user, cancellationToken);
+        var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -252,7 +261,7 @@ public static class ServiceUserEndpoints
 
         var owned = await Of(db, organization.Id)
             .Where(s => s.Id == id)
-            .Join(db.Sessions.Where(x => x.Id == tokenId && x.Dialect == ServiceUserSecrets.Dialect), s => s.AccountId, x => x.AccountId, (s, x) => s.AccountId)
+            .Join(db.Sessions.Where(x => x.Id == tokenId), s => s.AccountId, x => x.AccountId, (s, x) => s.AccountId)
             .AnyAsync(cancellationToken);
         if (!owned)
         {
@@ -260,7 +269,7 @@ public static class ServiceUserEndpoints
         }
 
         await sessions.RevokeSessionAsync(tokenId, RevocationReasons.Revoked, cancellationToken);
-        audit.Record(AuditEventTypes.TokenRevoked, null, $"{slug}: service user {id}, token {tokenId}", user.AccountId());
+        audit.Record(AuditEventTypes.TokenRevoked, null, $"{slug}: service user {id}, token {tokenId}", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -150,7 +149,7 @@ public static class FileEndpoints
     private static string Tsv(string value) => value.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 
     private static async Task<Results<Ok<Page<StagedFileResponse>>, ValidationProblem>> ListStaged(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, TokenServerDb db, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -158,7 +157,7 @@ public static class FileEndpoints
             return problem;
         }
 
-        var owner = Auth.AuthEndpoints.AccountId(user);
+        var owner = caller.AccountId;
         var query = db.Set<StagedFile>().AsNoTracking().Where(f => f.OwnerId == owner);
         var count = await query.CountAsync(cancellationToken);
         var rows = await query.OrderBy(f => f.Id).Skip(paging.Skip).Take(paging.Size)
@@ -258,9 +257,9 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteStaged(
-        long id, ClaimsPrincipal user, TokenServerDb db, FileStore store, CancellationToken cancellationToken)
+        long id, Caller caller, TokenServerDb db, FileStore store, CancellationToken cancellationToken)
     {
-        var owner = Auth.AuthEndpoints.AccountId(user);
+        var owner = caller.AccountId;
         var staged = await db.Set<StagedFile>().FirstOrDefaultAsync(f => f.Id == id && f.OwnerId == owner, cancellationToken);
         if (staged is null)
         {

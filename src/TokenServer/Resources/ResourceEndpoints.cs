@@ -89,7 +89,7 @@ public static class ResourceEndpoints
             return Problems.Validation(errors);
         }
 
-        var (organizationId, orgProblem) = await WriteOrganization.ResolveAsync(request, caller, db, cancellationToken);
+        var (organizationId, orgProblem) = await Writable.OrganizationForNewRecordAsync(caller, request, db, cancellationToken);
         if (orgProblem is not null)
         {
             return orgProblem;

@@ -1,7 +1,7 @@
 using System.Linq.Expressions;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using TokenServer.Users;
+using TokenServer.Hosting;
 
 namespace TokenServer.Resources;
 

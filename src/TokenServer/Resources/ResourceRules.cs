@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TokenServer.Hosting;
 using TokenServer.Store;
+using TokenServer.Users;
 
 namespace TokenServer.Resources;
 
@@ -86,18 +87,44 @@ public static class Writable
             return (null, problem);
         }
 
-        var header = request.Headers[WriteOrganization.Header].ToString().Trim();
-        if (header.Length > 0)
+        if (!string.IsNullOrWhiteSpace(request.Headers[Caller.OrganizationHeader]))
         {
-            var slug = await db.Organizations.Where(o => o.Id == record!.OrganizationId).Select(o => o.Slug).FirstAsync(cancellationToken);
-            if (!string.Equals(slug, header, StringComparison.OrdinalIgnoreCase))
+            var (named, refused) = await OrganizationForNewRecordAsync(caller, request, db, cancellationToken);
+            if (refused is not null)
             {
+                return (null, refused);
+            }
+
+            if (named!.Value != record!.OrganizationId)
+            {
+                var slug = await db.Organizations.Where(o => o.Id == record.OrganizationId).Select(o => o.Slug).FirstAsync(cancellationToken);
                 return (null, Problems.Create(StatusCodes.Status400BadRequest, "Organization mismatch",
                     $"{accession} belongs to the organization '{slug}', and new records under it do too. Send x-org-slug: {slug}, or leave the header out."));
             }
         }
 
         return (record, null);
+    }
+
+    /// <summary>
+    /// The organization a new top-level record belongs to: the one <see cref="Caller.OrganizationHeader"/>
+    /// names under the caller's one rule (<see cref="Caller.OrganizationAsync"/>), or the caller's
+    /// only organization. Missing and ambiguous are the client's mistake (400); an organization
+    /// the caller may not act in is 403, whether or not it exists.
+    /// </summary>
+    public static async Task<(long? OrganizationId, ProblemHttpResult? Problem)> OrganizationForNewRecordAsync(Caller caller, HttpRequest request, TokenServerDb db, CancellationToken cancellationToken)
+    {
+        var (organization, refusal) = await caller.OrganizationFromHeaderAsync(request, impliedWhenOnlyOne: true, db, cancellationToken);
+        return refusal switch
+        {
+            null => (organization!.Id, null),
+            OrganizationRefusal.NotAMember => (null, Problems.Create(StatusCodes.Status403Forbidden, "Not a member of this organization",
+                $"You are not a member of an organization with the slug '{request.Headers[Caller.OrganizationHeader].ToString().Trim()}'. Send x-org-slug with one of your organizations (GET /api/v1/auth/me lists them).")),
+            OrganizationRefusal.Missing => (null, Problems.Create(StatusCodes.Status400BadRequest, "No organization",
+                "Records belong to an organization and you are a member of none. Ask an organization admin to add you, or send x-org-slug.")),
+            _ => (null, Problems.Create(StatusCodes.Status400BadRequest, "Which organization?",
+                $"You are a member of several organizations; send the header x-org-slug with one of: {string.Join(", ", caller.Memberships.Select(m => m.Slug))}.")),
+        };
     }
 
     public static void ApplyVisibility(IOwnedRecord record, bool? isPublic, DateTimeOffset? releaseDate)

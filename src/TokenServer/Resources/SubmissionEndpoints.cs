@@ -100,8 +100,11 @@ public static class SubmissionEndpoints
         return TypedResults.Ok(paging.ToPage(request, total, hits));
     }
 
-    private static Ok<Page<Checklist>> ListChecklists() =>
-        TypedResults.Ok(new Page<Checklist>(Checklists.All.Count, null, null, Checklists.All));
+    private static Results<Ok<Page<Checklist>>, ValidationProblem> ListChecklists(HttpRequest request)
+    {
+        var (paging, problem) = Paging.Parse(request);
+        return problem is not null ? problem : TypedResults.Ok(paging.Of(request, Checklists.All));
+    }
 
     private static Results<Ok<Checklist>, ProblemHttpResult> GetChecklist(string checklistId) =>
         Checklists.Find(checklistId) is { } checklist ? TypedResults.Ok(checklist) : ChecklistNotFound(checklistId);

@@ -109,7 +109,7 @@ public sealed class RevokedToken
 /// <summary>
 /// A change to what an account's profile shows (the account, its memberships, an
 /// organization's name): how every instance learns to forget its cached copy
-/// (<see cref="Users.AccountDirectory"/>).
+/// (<see cref="IAccountChangeObserver"/>).
 /// </summary>
 public sealed class AccountChange
 {
@@ -143,6 +143,9 @@ public static class AccountRoles
     public const string Admin = "admin";
 
     public static readonly IReadOnlyList<string> All = [Viewer, Researcher, Curator, Admin];
+
+    /// <summary>How much a role may do: each role in <see cref="All"/> may do what those before it may; -1 for no role.</summary>
+    public static int Rank(string? role) => role is null ? -1 : All.ToList().IndexOf(role);
 
     /// <summary>Roles an anonymous caller may pick for itself at registration (CONTRACTS.md, native API).</summary>
     public static readonly IReadOnlyList<string> SelfService = [Researcher, Viewer];

@@ -4,7 +4,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using TokenServer.Users;
 
 namespace TokenServer.Store;
 
@@ -48,7 +47,7 @@ public static class StoreSetup
 
             builder.Services.AddDbContextPool<TokenServerDb, PostgresTokenServerDb>((services, o) => o.UseNpgsql(connectionString)
                 .ConfigureWarnings(NoModelDiffAtStart)
-                .AddInterceptors(services.GetRequiredService<AccountChangeInterceptor>()));
+                .AddInterceptors(services.GetServices<IInterceptor>()));
         }
         else
         {
@@ -63,13 +62,17 @@ public static class StoreSetup
             EnsureDirectory(sqlite.DataSource);
             builder.Services.AddDbContextPool<TokenServerDb, SqliteTokenServerDb>((services, o) => o.UseSqlite(sqlite.ConnectionString)
                 .ConfigureWarnings(NoModelDiffAtStart)
-                .AddInterceptors(SqliteBusyTimeout.Instance, services.GetRequiredService<AccountChangeInterceptor>()));
+                .AddInterceptors([SqliteBusyTimeout.Instance, .. services.GetServices<IInterceptor>()]));
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<AccountDirectory>();
-        builder.Services.AddSingleton<AccountChangeInterceptor>();
         builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PruningOptions>, PruningOptionsValidator>();
+        builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
+        builder.Services.AddScoped<StorePruning>();
+        builder.Services.AddHostedService<StorePruner>();
         builder.Services.AddHostedService<StoreMigrator>();
         builder.Services.AddHealthChecks().AddDbContextCheck<TokenServerDb>("store");
         return builder;

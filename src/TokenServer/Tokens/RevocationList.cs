@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Store;
-using TokenServer.Users;
 
 namespace TokenServer.Tokens;
 
@@ -230,11 +229,11 @@ internal sealed class RevokedIdSet
 /// <summary>
 /// Fills the revocation list at start, then polls the store for what other instances changed:
 /// revocations (added to the list) and account changes (forgotten by the
-/// <see cref="AccountDirectory"/>).
+/// every <see cref="IAccountChangeObserver"/>).
 /// </summary>
 internal sealed class StoreChangeSync(
     RevocationList list,
-    AccountDirectory accounts,
+    IEnumerable<IAccountChangeObserver> accountObservers,
     StoreSyncStatus status,
     IServiceScopeFactory scopes,
     IOptions<TokenOptions> options,
@@ -303,6 +302,14 @@ internal sealed class StoreChangeSync(
         status.Synced(now);
     }
 
+    private void Forget(long? accountId)
+    {
+        foreach (var observer in accountObservers)
+        {
+            observer.Forget(accountId);
+        }
+    }
+
     private async Task ForgetChangedAccountsAsync(TokenServerDb db, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (watermark == DateTimeOffset.MinValue)
@@ -313,7 +320,7 @@ internal sealed class StoreChangeSync(
 
         if (now - watermark > MaxGap)
         {
-            accounts.Forget(null);
+            Forget(null);
         }
 
         var since = watermark - Overlap;
@@ -326,7 +333,7 @@ internal sealed class StoreChangeSync(
             // Each change is acted on once, though the overlap reads it several times.
             if (seenChanges.TryAdd(c.Id, c.ChangedAt))
             {
-                accounts.Forget(c.AccountId);
+                Forget(c.AccountId);
             }
         }
 

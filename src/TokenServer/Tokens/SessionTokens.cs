@@ -34,6 +34,9 @@ public static class RevocationReasons
     public const string PasswordChanged = "password_changed";
     public const string PasswordReset = "password_reset";
     public const string AccountDisabled = "account_disabled";
+    public const string AccountDeleted = "account_deleted";
+    public const string RoleChanged = "role_changed";
+    public const string AccountChanged = "account_changed";
     public const string UserRequest = "user_request";
 }
 
@@ -104,6 +107,19 @@ public sealed class SessionTokens(
 
         var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, request.ExtraClaims);
         await db.SaveChangesAsync(cancellationToken);
+
+        // A change to the account (role, status, credentials, deletion) commits first and then
+        // revokes every session of it. A login that checked the account before the change may
+        // store its session after that revocation, so it re-reads the account once its session
+        // is stored: if the account changed meanwhile, the new session is revoked here and the
+        // tokens handed back are dead (docs/security.md, "Account changes end sessions").
+        var unchanged = await db.Accounts.AsNoTracking().AnyAsync(
+            a => a.Id == account.Id && a.Status == AccountStatuses.Active && a.Role == account.Role && a.SecurityStamp == account.SecurityStamp, cancellationToken);
+        if (!unchanged)
+        {
+            await RevokeSessionAsync(session.Id, RevocationReasons.AccountChanged, cancellationToken);
+        }
+
         return new IssuedTokens(access, refresh, session.Id);
     }
 

@@ -11,12 +11,6 @@ using TokenServer.Store;
 
 namespace TokenServer.Tokens;
 
-public static class Policies
-{
-    /// <summary>An account whose system role is <c>admin</c>.</summary>
-    public const string Admin = "admin";
-}
-
 public static class TokensSetup
 {
     public static WebApplicationBuilder AddTokens(this WebApplicationBuilder builder)
@@ -52,8 +46,7 @@ public static class TokensSetup
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<SignatureCache, IOptions<TokenOptions>, TimeProvider, RevocationList>(ConfigureBearer);
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthFailureResultHandler>();
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(TokenClaims.Role, AccountRoles.Admin));
+        services.AddAuthorization();
         return builder;
     }
 

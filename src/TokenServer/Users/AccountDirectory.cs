@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Caching.Memory;
 using TokenServer.Auth;
+using TokenServer.Organizations;
 using TokenServer.Store;
 
 namespace TokenServer.Users;
@@ -14,7 +15,7 @@ namespace TokenServer.Users;
 /// store poll sees the <see cref="AccountChange"/> row, within one poll interval, the same
 /// bound as for revocations.
 /// </summary>
-public sealed class AccountDirectory : IDisposable
+public sealed class AccountDirectory : IAccountChangeObserver, IDisposable
 {
     /// <summary>Profiles kept at most; beyond that the least recently used are dropped.</summary>
     public const int Capacity = 10_000;
@@ -27,9 +28,9 @@ public sealed class AccountDirectory : IDisposable
     private long generation;
 
     /// <summary>The account's profile, or null if there is no such account.</summary>
-    public async ValueTask<MeResponse?> FindAsync(long accountId, IServiceProvider requestServices, CancellationToken cancellationToken)
+    public async ValueTask<AccountProfile?> FindAsync(long accountId, IServiceProvider requestServices, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(accountId, out MeResponse? cached))
+        if (cache.TryGetValue(accountId, out AccountProfile? cached))
         {
             return cached;
         }
@@ -38,8 +39,9 @@ public sealed class AccountDirectory : IDisposable
         var db = requestServices.GetRequiredService<TokenServerDb>();
         var profile = await db.Accounts.AsNoTracking()
             .Where(a => a.Id == accountId)
-            .Select(a => new MeResponse(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt, a.LastLoginAt,
-                a.Memberships.OrderBy(m => m.Organization.Slug).Select(m => new MembershipResponse(m.Organization.Id, m.Organization.Slug, m.Organization.Name, m.Role)).ToList()))
+            .Select(a => new AccountProfile(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt, a.LastLoginAt,
+                db.Set<ServiceUser>().Any(s => s.AccountId == a.Id),
+                a.Memberships.OrderBy(m => m.Organization.Slug).Select(m => new CallerMembership(m.Organization.Id, m.Organization.Slug, m.Organization.Name, m.Organization.SsoEnabled, m.Role)).ToList()))
             .FirstOrDefaultAsync(cancellationToken);
         if (profile is not null && Volatile.Read(ref generation) == before)
         {
@@ -64,6 +66,23 @@ public sealed class AccountDirectory : IDisposable
     }
 
     public void Dispose() => cache.Dispose();
+}
+
+/// <summary>What the store says about an account: the source of a <see cref="Caller"/> and of <c>/me</c>.</summary>
+public sealed record AccountProfile(
+    long Id,
+    string Email,
+    string? Username,
+    string FullName,
+    string Role,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastLoginAt,
+    bool IsServiceUser,
+    IReadOnlyList<CallerMembership> Memberships)
+{
+    public MeResponse ToMe() => new(Id, Email, Username, FullName, Role, Status, CreatedAt, LastLoginAt,
+        Memberships.Select(m => new MembershipResponse(m.OrganizationId, m.Slug, m.Name, m.Role)).ToList());
 }
 
 /// <summary>

@@ -10,12 +10,6 @@ using TokenServer.Tokens;
 
 namespace TokenServer.Users;
 
-public sealed record Page<T>(
-    [property: JsonPropertyName("count")] int Count,
-    [property: JsonPropertyName("next")] string? Next,
-    [property: JsonPropertyName("previous")] string? Previous,
-    [property: JsonPropertyName("results")] IReadOnlyList<T> Results);
-
 public sealed record AdminAccountResponse(
     [property: JsonPropertyName("id")] long Id,
     [property: JsonPropertyName("email")] string Email,
@@ -40,8 +34,6 @@ public sealed record KeyRotationResponse(
 /// <summary>/api/v1/admin: accounts and signing keys. Admin only, audited.</summary>
 public static class AdminEndpoints
 {
-    private const int PageSize = 50;
-
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
@@ -56,12 +48,12 @@ public static class AdminEndpoints
     private static AdminAccountResponse ToAdmin(Account a) => new(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.LockoutEnd, a.CreatedAt, a.LastLoginAt);
 
     private static async Task<Results<Ok<Page<AdminAccountResponse>>, ValidationProblem>> ListAccounts(
-        HttpRequest request, TokenServerDb db, string? q, int? page, CancellationToken cancellationToken)
+        HttpRequest request, TokenServerDb db, string? q, CancellationToken cancellationToken)
     {
-        var number = page ?? 1;
-        if (number < 1)
+        var (paging, problem) = Paging.Parse(request);
+        if (problem is not null)
         {
-            return Problems.Field("page", "Pages are numbered from 1.");
+            return problem;
         }
 
         var query = db.Accounts.AsNoTracking();
@@ -74,23 +66,12 @@ public static class AdminEndpoints
         }
 
         var count = await query.CountAsync(cancellationToken);
-        var rows = await query.OrderBy(a => a.Id).Skip((number - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<AdminAccountResponse>(count, PageLink(request, number + 1, count), number > 1 ? PageLink(request, number - 1, count) : null, rows.Select(ToAdmin).ToList()));
-    }
-
-    private static string? PageLink(HttpRequest request, int page, int count)
-    {
-        if (page < 1 || (page - 1) * PageSize >= count)
-        {
-            return null;
-        }
-
-        var query = QueryString.Create(request.Query.Where(p => p.Key != "page").Append(new KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{query}";
+        var rows = await query.OrderBy(a => a.Id).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.ToPage(request, count, rows.Select(ToAdmin).ToList()));
     }
 
     private static async Task<Results<Ok<AdminAccountResponse>, ValidationProblem, ProblemHttpResult>> PatchAccount(
-        long id, [FromBody] AccountPatch patch, HttpContext http, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+        long id, [FromBody] AccountPatch patch, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (patch.Role is not null && !AccountRoles.All.Contains(patch.Role))
@@ -115,10 +96,11 @@ public static class AdminEndpoints
         }
 
         var changes = new List<string>();
-        if (patch.Role is not null && patch.Role != account.Role)
+        var roleChanging = patch.Role is { } role && role != account.Role;
+        if (patch.Role is { } newRole && roleChanging)
         {
-            changes.Add($"role {account.Role} -> {patch.Role}");
-            account.Role = patch.Role;
+            changes.Add($"role {account.Role} -> {newRole}");
+            account.Role = newRole;
         }
 
         var disabling = patch.Status == AccountStatuses.Disabled && account.Status != AccountStatuses.Disabled;
@@ -130,19 +112,23 @@ public static class AdminEndpoints
 
         if (changes.Count > 0)
         {
-            audit.Record(AuditEventTypes.AccountUpdated, account.Id, string.Join("; ", changes), http.User.AccountId());
+            audit.Record(AuditEventTypes.AccountUpdated, account.Id, string.Join("; ", changes), caller.AccountId);
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        if (disabling)
+        // Saved first, then every session revoked: a login in flight either reads the change or
+        // has its new session caught (Tokens/SessionTokens.cs, StartAsync). A new role takes
+        // effect at once anyway (Users/Caller.cs); ending the sessions also retires the old
+        // role claim in tokens other servers read (docs/security.md, "Account changes end sessions").
+        if (disabling || roleChanging)
         {
-            await sessions.RevokeAccountSessionsAsync(account.Id, null, RevocationReasons.AccountDisabled, cancellationToken);
+            await sessions.RevokeAccountSessionsAsync(account.Id, null, disabling ? RevocationReasons.AccountDisabled : RevocationReasons.RoleChanged, cancellationToken);
         }
 
         return TypedResults.Ok(ToAdmin(account));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Unlock(long id, HttpContext http, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Unlock(long id, Caller caller, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
     {
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (account is null)
@@ -152,13 +138,13 @@ public static class AdminEndpoints
 
         account.FailedLoginCount = 0;
         account.LockoutEnd = null;
-        audit.Record(AuditEventTypes.AccountUnlocked, account.Id, actorId: http.User.AccountId());
+        audit.Record(AuditEventTypes.AccountUnlocked, account.Id, actorId: caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ResetPassword(
-        long id, [FromBody] PasswordResetRequest body, HttpContext http, TokenServerDb db, PasswordHasher hasher, SessionTokens sessions,
+        long id, [FromBody] PasswordResetRequest body, Caller caller, TokenServerDb db, PasswordHasher hasher, SessionTokens sessions,
         AuditLog audit, IOptions<PasswordOptions> passwordOptions, CancellationToken cancellationToken)
     {
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
@@ -176,16 +162,16 @@ public static class AdminEndpoints
         account.SecurityStamp = Guid.NewGuid().ToString("N");
         account.FailedLoginCount = 0;
         account.LockoutEnd = null;
-        audit.Record(AuditEventTypes.PasswordReset, account.Id, actorId: http.User.AccountId());
+        audit.Record(AuditEventTypes.PasswordReset, account.Id, actorId: caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         await sessions.RevokeAccountSessionsAsync(account.Id, null, RevocationReasons.PasswordReset, cancellationToken);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<KeyRotationResponse>> RotateKey(HttpContext http, SigningKeyRing keys, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<Ok<KeyRotationResponse>> RotateKey(Caller caller, SigningKeyRing keys, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
     {
         var key = await keys.RotateAsync(cancellationToken);
-        audit.Record(AuditEventTypes.KeyRotated, null, $"kid {key.Id}", http.User.AccountId());
+        audit.Record(AuditEventTypes.KeyRotated, null, $"kid {key.Id}", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new KeyRotationResponse(key.Id, key.ActivatesAt));
     }

@@ -216,7 +216,8 @@ public sealed class ResourceAccessTests : IDisposable
         }
 
         using var create = await world.SendAsync(HttpMethod.Post, "/api/v1/projects/", token, new { title = "Too late" });
-        JsonAssert.IsProblem(create, HttpStatusCode.Forbidden);
+        // A role change ends the account's sessions (docs/security.md, "Account changes end sessions").
+        JsonAssert.IsProblem(create, HttpStatusCode.Unauthorized);
     }
 
     [Fact]

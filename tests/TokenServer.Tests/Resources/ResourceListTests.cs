@@ -83,8 +83,9 @@ public sealed class ResourceListTests : IDisposable
         Assert.Equal(0, beyond.GetProperty("results").GetArrayLength());
         Assert.Equal(25, beyond.GetProperty("count").GetInt32());
 
-        var capped = await world.GetJsonAsync("/api/v1/projects/?page_size=1000");
-        Assert.Equal(25, capped.GetProperty("results").GetArrayLength());
+        // One paging rule for every list (docs/resources.md, "Lists"): above 100 is refused, not capped.
+        var refused = await world.GetJsonAsync("/api/v1/projects/?page_size=1000", expected: HttpStatusCode.BadRequest);
+        Assert.Equal("Use a page size from 1 to 100, for example ?page_size=50.", refused.GetProperty("errors").GetProperty("page_size")[0].GetString());
 
         var defaults = await world.GetJsonAsync("/api/v1/projects/");
         Assert.Equal(20, defaults.GetProperty("results").GetArrayLength());

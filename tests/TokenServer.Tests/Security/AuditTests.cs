@@ -49,7 +49,7 @@ public sealed class AuditTests : IDisposable
         (await client.PostJsonWithTokenAsync("/api/v1/admin/keys/rotate", new { }, admin)).Dispose();
         _ = newAccess;
 
-        var page = await GetAudit(admin, $"?account_id={id}&page_size=200");
+        var page = await GetAudit(admin, $"?account_id={id}&page_size=100");
         JsonAssert.HasExactly(page, "count", "next", "previous", "results");
         var events = page.GetProperty("results").EnumerateArray().ToList();
         JsonAssert.HasExactly(events[0], "id", "at", "type", "account_id", "actor_id", "dialect", "client_address", "detail");

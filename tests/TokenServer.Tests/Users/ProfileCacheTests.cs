@@ -27,7 +27,13 @@ public sealed class ProfileCacheTests : IDisposable
 
         await AdminSendAsync(HttpMethod.Patch, $"/api/v1/admin/accounts/{id}", new { role = "curator" }, HttpStatusCode.OK);
 
-        Assert.Equal("curator", (await MeAsync(client, user)).GetProperty("role").GetString());
+        // A role change ends the account's sessions (docs/security.md); the next login sees the new role.
+        using (var old = await client.GetWithTokenAsync("/api/v1/auth/me", user))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, old.StatusCode);
+        }
+
+        Assert.Equal("curator", (await MeAsync(client, (await client.LoginAsync("role@example.org")).AccessToken)).GetProperty("role").GetString());
     }
 
     [Fact]
@@ -72,7 +78,8 @@ public sealed class ProfileCacheTests : IDisposable
         await AdminSendAsync(HttpMethod.Patch, $"/api/v1/admin/accounts/{id}", new { role = "viewer" }, HttpStatusCode.OK);
 
         using var after = await client.PostJsonWithTokenAsync("/api/v1/projects/", new { title = "Too late" }, user);
-        JsonAssert.IsProblem(after, HttpStatusCode.Forbidden);
+        // A role change ends the account's sessions (docs/security.md, "Account changes end sessions").
+        JsonAssert.IsProblem(after, HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -82,22 +89,24 @@ public sealed class ProfileCacheTests : IDisposable
         using var other = new TokenServerFactory();
         other.Settings["ConnectionStrings:TokenServer"] = factory.Store.ConnectionString;
         using var otherClient = other.CreateClient();
-        var (id, user) = await UserAsync("elsewhere@example.org");
-        Assert.Equal("researcher", (await MeAsync(otherClient, user)).GetProperty("role").GetString());
+        var (_, user) = await UserAsync("elsewhere@example.org");
+        await AdminSendAsync(HttpMethod.Post, "/api/v1/admin/organizations", new { slug = "far-lab", name = "Far Lab" }, HttpStatusCode.Created);
+        Assert.Empty((await MeAsync(otherClient, user)).GetProperty("organizations").EnumerateArray());
 
-        await AdminSendAsync(HttpMethod.Patch, $"/api/v1/admin/accounts/{id}", new { role = "curator" }, HttpStatusCode.OK);
-        Assert.Equal("researcher", (await MeAsync(otherClient, user)).GetProperty("role").GetString());
+        // A membership change ends no session (a role change would), so the profile itself must be forgotten.
+        await AdminSendAsync(HttpMethod.Post, "/api/v1/organizations/far-lab/members", new { email = "elsewhere@example.org", role = "member" }, HttpStatusCode.Created);
+        Assert.Empty((await MeAsync(otherClient, user)).GetProperty("organizations").EnumerateArray());
 
         // The other instance's store poll runs (its fake clock fires timers once a fake minute).
         other.Time.Advance(TimeSpan.FromMinutes(1));
-        var role = "researcher";
-        for (var attempt = 0; attempt < 100 && role == "researcher"; attempt++)
+        var count = 0;
+        for (var attempt = 0; attempt < 100 && count == 0; attempt++)
         {
             await Task.Delay(50);
-            role = (await MeAsync(otherClient, user)).GetProperty("role").GetString();
+            count = (await MeAsync(otherClient, user)).GetProperty("organizations").GetArrayLength();
         }
 
-        Assert.Equal("curator", role);
+        Assert.Equal(1, count);
     }
 
     private async Task<(long Id, string AccessToken)> UserAsync(string email)

@@ -1,7 +1,6 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using TokenServer.Auth;
+using TokenServer.Hosting;
 using TokenServer.Resources;
 using TokenServer.Store;
 using TokenServer.Users;
@@ -28,7 +27,7 @@ public static class LifeNomeSamplesEndpoints
     }
 
     private static async Task<Results<Ok<Page<SampleResponse>>, JsonHttpResult<LifeNomeDetail>>> ListSamples(
-        HttpRequest request, ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, TokenServerDb db, CancellationToken cancellationToken)
     {
         var (paging, problem) = Paging.Parse(request);
         if (problem is not null)
@@ -37,7 +36,7 @@ public static class LifeNomeSamplesEndpoints
             return TypedResults.Json(new LifeNomeDetail("Invalid page."), statusCode: StatusCodes.Status404NotFound);
         }
 
-        var callerId = user.AccountId();
+        var callerId = caller.AccountId;
         var memberships = db.Memberships;
         var query = db.Set<Sample>().AsNoTracking()
             .Where(s => memberships.Any(m => m.AccountId == callerId && m.OrganizationId == s.OrganizationId));

@@ -33,11 +33,6 @@ public sealed record TetraScienceOrganization(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("role")] string Role);
 
-/// <summary>The account page's four-hour token (CONTRACTS.md, POST /api/v1/auth/personal-token).</summary>
-public sealed record PersonalTokenResponse(
-    [property: JsonPropertyName("token")] string Token,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt);
-
 /// <summary>TetraScience's API answers errors in the hapi/Boom shape.</summary>
 public sealed record TetraScienceError(
     [property: JsonPropertyName("statusCode")] int StatusCode,

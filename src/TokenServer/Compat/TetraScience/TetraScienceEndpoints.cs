@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,6 +9,7 @@ using TokenServer.Hosting;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Compat.TetraScience;
 
@@ -21,7 +21,6 @@ namespace TokenServer.Compat.TetraScience;
 public static class TetraScienceEndpoints
 {
     public const string Dialect = "tetrascience";
-    public const string PersonalTokenClientId = "personal-token";
     public const int TokenSchemaVersion = 1;
 
     public static IEndpointRouteBuilder MapTetraScience(this IEndpointRouteBuilder app)
@@ -31,19 +30,7 @@ public static class TetraScienceEndpoints
             .DocumentsBody<TetraScienceLoginRequest>("application/json")
             .WithSummary("Log in with {email, password}; answers the profile with roles per organization and a four-hour token");
         group.MapGet("/v1/organizations/current", CurrentOrganization).RequireAuthorization()
-            .RequireOrganizationContext(TetraScienceErrors.OrganizationContext)
             .WithSummary("The organization the x-org-slug header selects, and your role in it (checks a client's headers)");
-        return app;
-    }
-
-    /// <summary>
-    /// The account page's token (CONTRACTS.md native table): the way in for members of an SSO
-    /// organization. Part of the native API, so it stays when the TetraScience login is off.
-    /// </summary>
-    public static IEndpointRouteBuilder MapPersonalToken(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/v1/auth/personal-token", PersonalToken).WithTags("Auth").RequireAuthorization().WithNoStore()
-            .WithSummary("A four-hour token for scripts, shaped like a TetraScience login token");
         return app;
     }
 
@@ -86,28 +73,19 @@ public static class TetraScienceEndpoints
             tokens.Access.Token));
     }
 
-    private static Ok<TetraScienceOrganization> CurrentOrganization(HttpContext context)
+    /// <summary>The organization under the caller's one rule (<see cref="Caller.OrganizationAsync"/>); a system admin who is not a member is shown with the role admin.</summary>
+    private static async Task<Results<Ok<TetraScienceOrganization>, JsonHttpResult<TetraScienceError>>> CurrentOrganization(
+        Caller caller, HttpRequest request, TokenServerDb db, CancellationToken cancellationToken)
     {
-        var organization = OrganizationContext.Of(context);
-        return TypedResults.Ok(new TetraScienceOrganization(organization.OrganizationId.ToString(CultureInfo.InvariantCulture), organization.Slug, organization.Name, organization.Role));
+        var (organization, refusal) = await caller.OrganizationFromHeaderAsync(request, impliedWhenOnlyOne: false, db, cancellationToken);
+        return organization is null
+            ? TetraScienceErrors.OrganizationRefused(refusal!.Value)
+            : TypedResults.Ok(new TetraScienceOrganization(organization.Id.ToString(CultureInfo.InvariantCulture), organization.Slug, organization.Name, organization.MembershipRole ?? MembershipRoles.Admin));
     }
 
-    private static async Task<Results<Created<PersonalTokenResponse>, ProblemHttpResult>> PersonalToken(
-        ClaimsPrincipal user, SessionTokens sessions, TokenServerDb db, IOptions<DialectOptions> options, CancellationToken cancellationToken)
-    {
-        var id = user.AccountId();
-        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == id && a.Status == AccountStatuses.Active, cancellationToken);
-        if (account is null)
-        {
-            return Problems.Create(StatusCodes.Status403Forbidden, "Account not active", "This account is disabled or gone; it cannot get new tokens.");
-        }
-
-        var memberships = await MembershipsAsync(db, account.Id, cancellationToken);
-        var lifetime = options.Value.TetraScience.AccessTokenLifetime;
-        var tokens = await sessions.StartAsync(account,
-            new SessionRequest(Dialect, PersonalTokenClientId, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime, ExtraClaims: Claims(account, memberships)), cancellationToken);
-        return TypedResults.Created((string?)null, new PersonalTokenResponse(tokens.Access.Token, tokens.Access.ExpiresAt));
-    }
+    /// <summary>The personal token's claims (Auth/PersonalTokenEndpoints.cs): the same payload as a /login token.</summary>
+    public static async Task<IReadOnlyDictionary<string, object>> PersonalTokenClaims(Account account, TokenServerDb db, CancellationToken cancellationToken) =>
+        Claims(account, await MembershipsAsync(db, account.Id, cancellationToken));
 
     private sealed record MembershipRow(long OrganizationId, string Slug, string Name, bool SsoEnabled, string Role);
 

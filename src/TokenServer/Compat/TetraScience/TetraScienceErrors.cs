@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TokenServer.Hosting;
-using TokenServer.Organizations;
+using TokenServer.Users;
 
 namespace TokenServer.Compat.TetraScience;
 
@@ -20,10 +20,10 @@ public static class TetraScienceErrors
         Create(StatusCodes.Status403Forbidden,
             $"Single sign-on is enabled for organization '{slug}', so password login is disabled. Sign in through your identity provider and take the four-hour token from your account page (POST /api/v1/auth/personal-token).");
 
-    /// <summary>The <c>x-org-slug</c> refusals in this dialect's shape, for <see cref="OrganizationContextExtensions.RequireOrganizationContext{TBuilder}"/>.</summary>
-    public static IResult OrganizationContext(OrganizationContextFailure failure) => failure == OrganizationContextFailure.MissingHeader
-        ? Create(StatusCodes.Status400BadRequest, $"Send your organization's slug in the '{Organizations.OrganizationContext.Header}' header.")
-        : Create(StatusCodes.Status403Forbidden, $"You are not a member of the organization named in '{Organizations.OrganizationContext.Header}'.");
+    /// <summary>The <c>x-org-slug</c> refusals (<see cref="Caller.OrganizationAsync"/>) in this dialect's shape.</summary>
+    public static JsonHttpResult<TetraScienceError> OrganizationRefused(OrganizationRefusal refusal) => refusal == OrganizationRefusal.NotAMember
+        ? Create(StatusCodes.Status403Forbidden, $"You are not a member of the organization named in '{Caller.OrganizationHeader}'.")
+        : Create(StatusCodes.Status400BadRequest, $"Send your organization's slug in the '{Caller.OrganizationHeader}' header.");
 
     public static JsonHttpResult<TetraScienceError> Unreadable(BodyError error, string message) =>
         Create(error == BodyError.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, message);

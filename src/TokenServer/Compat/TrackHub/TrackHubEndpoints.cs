@@ -7,6 +7,7 @@ using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.Store;
 using TokenServer.Tokens;
+using TokenServer.Users;
 
 namespace TokenServer.Compat.TrackHub;
 
@@ -68,10 +69,10 @@ public static class TrackHubEndpoints
         return TypedResults.Ok(new TrackHubLoginResponse(tokens.Access.Token, account.Email, account.IsActivated));
     }
 
-    private static async Task<Ok<TrackHubMessage>> Logout(ClaimsPrincipal user, SessionTokens sessions, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+    private static async Task<Ok<TrackHubMessage>> Logout(ClaimsPrincipal user, Caller caller, SessionTokens sessions, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
     {
         await sessions.RevokeSessionAsync(user.FindFirstValue(TokenClaims.SessionId)!, RevocationReasons.Logout, cancellationToken);
-        audit.Record(AuditEventTypes.Logout, user.AccountId(), dialect: Dialect);
+        audit.Record(AuditEventTypes.Logout, caller.AccountId, dialect: Dialect);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new TrackHubMessage(TrackHubErrors.LoggedOut));
     }

@@ -1,16 +1,24 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Primitives;
-using TokenServer.Hosting;
-using TokenServer.Users;
 
-namespace TokenServer.Resources;
+namespace TokenServer.Hosting;
+
+/// <summary>One page of a list: the SeqDB document's and Django REST framework's shape.</summary>
+public sealed record Page<T>(
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("next")] string? Next,
+    [property: JsonPropertyName("previous")] string? Previous,
+    [property: JsonPropertyName("results")] IReadOnlyList<T> Results);
 
 /// <summary>
-/// <c>?page=</c> and <c>?page_size=</c> as in the SeqDB document and Django REST framework's
-/// PageNumberPagination: pages from 1, 20 per page by default, at most 100 (a larger
-/// page_size is capped, not refused). next/previous are absolute URLs that keep every other
-/// query parameter.
+/// The one paging rule of every list (docs/resources.md, "Lists"): <c>?page=</c> and
+/// <c>?page_size=</c> as in the SeqDB document and Django REST framework's
+/// PageNumberPagination, pages from 1, 20 per page by default, at most 100. A page_size
+/// outside 1 to 100, or a page that is not a number from 1, is refused with a 400 naming the
+/// parameter, on every list alike. next/previous are absolute URLs that keep every other query
+/// parameter.
 /// </summary>
 public readonly record struct Paging(int Page, int Size)
 {
@@ -28,7 +36,7 @@ public readonly record struct Paging(int Page, int Size)
             return (default, Problems.Field("page", "Use a page number from 1, for example ?page=2."));
         }
 
-        if (request.Query.TryGetValue("page_size", out var s) && (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1))
+        if (request.Query.TryGetValue("page_size", out var s) && (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxSize))
         {
             return (default, Problems.Field("page_size", $"Use a page size from 1 to {MaxSize}, for example ?page_size=50."));
         }
@@ -39,8 +47,11 @@ public readonly record struct Paging(int Page, int Size)
             return (default, Problems.Field("page", "That page is beyond the end of any list."));
         }
 
-        return (new Paging(page, Math.Min(size, MaxSize)), null);
+        return (new Paging(page, size), null);
     }
+
+    /// <summary>This page of a list held in memory.</summary>
+    public Page<T> Of<T>(HttpRequest request, IReadOnlyList<T> all) => ToPage(request, all.Count, [.. all.Skip(Skip).Take(Size)]);
 
     public Page<T> ToPage<T>(HttpRequest request, int count, IReadOnlyList<T> results) =>
         new(count,
