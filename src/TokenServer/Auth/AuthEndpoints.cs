@@ -117,7 +117,7 @@ public static class AuthEndpoints
             return Problems.Field("refresh_token", "Send {\"refresh_token\": \"...\"} with the refresh token from your last login or refresh.");
         }
 
-        var outcome = await sessions.RefreshAsync(body.Value.RefreshToken, options.Value.AccessTokenLifetime, cancellationToken);
+        var outcome = await sessions.RefreshAsync(body.Value.RefreshToken, Dialect, ClientId, options.Value.AccessTokenLifetime, cancellationToken);
         if (outcome.Tokens is not { } tokens)
         {
             return Problems.Create(StatusCodes.Status401Unauthorized, "Invalid refresh token",

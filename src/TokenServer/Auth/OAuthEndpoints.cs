@@ -73,7 +73,9 @@ public static class OAuthEndpoints
                     return Error(OAuthErrors.InvalidRequest, "The refresh_token grant needs the refresh_token parameter.");
                 }
 
-                var outcome = await sessions.RefreshAsync(refresh, lifetime, cancellationToken);
+                // RFC 6749 §6: a public client names itself with client_id, as at the password grant.
+                var refreshClient = form["client_id"].ToString() is { Length: > 0 } named ? named : AuthEndpoints.ClientId;
+                var outcome = await sessions.RefreshAsync(refresh, AuthEndpoints.Dialect, refreshClient, lifetime, cancellationToken);
                 return outcome.Tokens is { } tokens
                     ? TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken))
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");

@@ -65,10 +65,10 @@ public static class PersonalTokenEndpoints
         }
 
         var account = await db.Accounts.FirstAsync(a => a.Id == caller.AccountId, cancellationToken);
-        var lifetime = parentEnds.Value - now < shape.Lifetime ? parentEnds.Value - now : shape.Lifetime;
+        var sessionLifetime = parentEnds.Value - now < shape.Lifetime ? parentEnds.Value - now : shape.Lifetime;
         var claims = await shape.Claims(account, db, cancellationToken);
         var tokens = await sessions.StartAsync(account,
-            new SessionRequest(shape.Dialect, ClientId, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime, ExtraClaims: claims), cancellationToken);
+            new SessionRequest(shape.Dialect, ClientId, shape.Lifetime, IssueRefreshToken: false, SessionLifetime: sessionLifetime, ExtraClaims: claims), cancellationToken);
         return TypedResults.Created((string?)null, new PersonalTokenResponse(tokens.Access.Token, tokens.Access.ExpiresAt));
     }
 }

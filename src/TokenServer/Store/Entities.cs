@@ -96,6 +96,9 @@ public sealed class SigningKey
     /// newer key activates, and leaves JWKS once the last token it may have signed has expired.
     /// </summary>
     public DateTimeOffset ActivatesAt { get; set; }
+
+    /// <summary>When an admin withdrew the key (a suspected leak): from then on it neither signs nor verifies, and JWKS leaves it out.</summary>
+    public DateTimeOffset? WithdrawnAt { get; set; }
 }
 
 /// <summary>An access token revoked on its own (RFC 7009), kept only until it would have expired anyway.</summary>
@@ -121,6 +124,36 @@ public sealed class AccountChange
     /// <summary>The account whose profile changed; null when many did (an organization was renamed).</summary>
     public long? AccountId { get; set; }
     public DateTimeOffset ChangedAt { get; set; }
+}
+
+/// <summary>
+/// One revocation (a session, an access token's jti, a withdrawn signing key), numbered by the
+/// store as it is inserted: how every instance learns of revocations made by the others, in the
+/// store's order rather than by any instance's clock (Tokens/StoreChangeSync).
+/// </summary>
+public sealed class RevocationEvent
+{
+    /// <summary>How long an event row is kept: far longer than any poll gap an instance survives without reloading everything.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(1);
+
+    public long Id { get; set; }
+
+    /// <summary>One of <see cref="RevocationKinds"/>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>The session id, jti or kid revoked.</summary>
+    public required string Subject { get; set; }
+
+    /// <summary>Until when the revocation matters (the session's or token's end).</summary>
+    public DateTimeOffset KeepUntil { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
+public static class RevocationKinds
+{
+    public const string Session = "session";
+    public const string Token = "token";
+    public const string Key = "key";
 }
 
 public sealed class AuditEvent

@@ -110,6 +110,17 @@ internal sealed class AccountChangeConfiguration : IEntityTypeConfiguration<Acco
     }
 }
 
+internal sealed class RevocationEventConfiguration : IEntityTypeConfiguration<RevocationEvent>
+{
+    public void Configure(EntityTypeBuilder<RevocationEvent> builder)
+    {
+        builder.ToTable("revocation_events");
+        builder.Property(e => e.Kind).HasMaxLength(16);
+        builder.Property(e => e.Subject).HasMaxLength(128);
+        builder.HasIndex(e => e.At);
+    }
+}
+
 internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>
 {
     public void Configure(EntityTypeBuilder<AuditEvent> builder)

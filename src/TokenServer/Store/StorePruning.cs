@@ -50,7 +50,7 @@ internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
             : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
 }
 
-public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges);
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents);
 
 /// <summary>
 /// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
@@ -108,7 +108,12 @@ public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> opti
             .Where(c => db.AccountChanges.Where(x => x.ChangedAt < changedBefore).OrderBy(x => x.ChangedAt).Take(batch).Select(x => x.Id).Contains(c.Id))
             .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
 
-        return new PruneCounts(refresh, sessions, revoked, events, changes);
+        var revokedBefore = now - RevocationEvent.Retention;
+        var revocationEvents = await InBatches(() => db.RevocationEvents
+            .Where(e => db.RevocationEvents.Where(x => x.At < revokedBefore).OrderBy(x => x.At).Take(batch).Select(x => x.Id).Contains(e.Id))
+            .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
+
+        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents);
     }
 
     /// <summary>Deletes batch after batch, each in its own write turn, so requests' writes interleave.</summary>
@@ -139,7 +144,7 @@ internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningO
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
-                if (counts != new PruneCounts(0, 0, 0, 0, 0))
+                if (counts != new PruneCounts(0, 0, 0, 0, 0, 0))
                 {
                     logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events",
                         counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents);

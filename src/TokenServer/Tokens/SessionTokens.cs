@@ -127,9 +127,12 @@ public sealed class SessionTokens(
     /// Redeems a refresh token: single use, rotated on every use. Presenting one that was
     /// already used revokes its whole session, since either the client or an attacker holds a
     /// stolen copy (RFC 6749 §10.4, RFC 9700 §4.14.2). Of two concurrent uses exactly one wins,
-    /// by a conditional update; the other is treated as reuse.
+    /// by a conditional update; the other is treated as reuse. A refresh token redeems only at
+    /// the front door that issued it, for the client it was issued to (RFC 6749 §6, "bound to
+    /// the client"): another door has another lifetime policy (docs/security.md, "Refresh tokens
+    /// stay at their door"); elsewhere it is simply invalid.
     /// </summary>
-    public async Task<RefreshOutcome> RefreshAsync(string? presented, TimeSpan accessTokenLifetime, CancellationToken cancellationToken)
+    public async Task<RefreshOutcome> RefreshAsync(string? presented, string dialect, string clientId, TimeSpan accessTokenLifetime, CancellationToken cancellationToken)
     {
         if (!OpaqueTokens.LooksValid(presented))
         {
@@ -139,7 +142,7 @@ public sealed class SessionTokens(
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(presented!);
         var row = await FindForRefresh(db, hash, cancellationToken);
-        if (row is null)
+        if (row is null || row.Dialect != dialect || row.ClientId != clientId)
         {
             return new RefreshOutcome(null, RefreshFailure.Invalid);
         }
@@ -206,11 +209,12 @@ public sealed class SessionTokens(
             return false;
         }
 
-        var changed = await db.WriteAsync(
-            () => db.Sessions
-                .Where(s => s.Id == sessionId && s.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken),
-            cancellationToken);
+        await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
+        var changed = await db.Sessions
+            .Where(s => s.Id == sessionId && s.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
+        await PublishAsync(RevocationKinds.Session, [(sessionId, expiresAt.Value)], now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         revocations.AddSession(sessionId, expiresAt.Value);
         return changed == 1;
     }
@@ -227,11 +231,15 @@ public sealed class SessionTokens(
         }
 
         var ids = targets.Select(t => t.Id).ToList();
-        await db.WriteAsync(
-            () => db.Sessions
+        await using (var transaction = await db.BeginWriteTransactionAsync(cancellationToken))
+        {
+            await db.Sessions
                 .Where(s => ids.Contains(s.Id) && s.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken),
-            cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
+            await PublishAsync(RevocationKinds.Session, [.. targets.Select(t => (t.Id, t.ExpiresAt))], now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         foreach (var t in targets)
         {
             revocations.AddSession(t.Id, t.ExpiresAt);
@@ -252,10 +260,20 @@ public sealed class SessionTokens(
         if (!await db.RevokedTokens.AnyAsync(t => t.Jti == jti, cancellationToken))
         {
             db.RevokedTokens.Add(new RevokedToken { Jti = jti, RevokedAt = now, ExpiresAt = expiresAt });
-            await db.SaveChangesAsync(cancellationToken);
+            await PublishAsync(RevocationKinds.Token, [(jti, expiresAt)], now, cancellationToken);
         }
 
         revocations.AddToken(jti, expiresAt);
+    }
+
+    /// <summary>
+    /// Saves a <see cref="RevocationEvent"/> for each revocation (with whatever else is staged):
+    /// other instances read them in the order the store numbered them (Tokens/StoreChangeSync).
+    /// </summary>
+    private async Task PublishAsync(string kind, IReadOnlyList<(string Subject, DateTimeOffset KeepUntil)> revoked, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        db.RevocationEvents.AddRange(revoked.Select(r => new RevocationEvent { Kind = kind, Subject = r.Subject, KeepUntil = r.KeepUntil, At = now }));
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private async Task ReuseDetectedAsync(string sessionId, long accountId, CancellationToken cancellationToken)

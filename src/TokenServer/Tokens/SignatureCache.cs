@@ -28,6 +28,11 @@ public sealed class SignatureCache(SigningKeyRing keys, TimeProvider time)
         var jwt = new JsonWebToken(token);
         var key = CacheKey(token);
         var now = time.GetUtcNow();
+        if (jwt.IssuedAt == DateTime.MinValue || keys.IssuedAfterRetirement(jwt.Kid, new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero)))
+        {
+            throw new SecurityTokenInvalidSignatureException("The token names a key that had retired, or was withdrawn, before the token was issued.");
+        }
+
         if (verified.TryGetValue(key, out var until) && until > now)
         {
             jwt.SigningKey = keys.ResolveValidationKeys(jwt.Kid).FirstOrDefault();

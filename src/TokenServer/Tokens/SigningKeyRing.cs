@@ -64,6 +64,15 @@ public sealed class SigningKeyRing(
     }
 
     /// <summary>
+    /// RFC 8725 §3.9-style hygiene for our own keys: a key signs only until its successor
+    /// activates (or until an admin withdraws it), so a token naming it with an <c>iat</c> from
+    /// after that was not signed by this server's rules: a stolen retired key cannot mint fresh
+    /// tokens (docs/security.md, "Retired and withdrawn keys").
+    /// </summary>
+    public bool IssuedAfterRetirement(string? kid, DateTimeOffset issuedAt) =>
+        kid is not null && snapshot.ByKid.TryGetValue(kid, out var entry) && issuedAt >= entry.RetiredAt;
+
+    /// <summary>
     /// A kid we do not know may be a key another instance has just created: reload in the
     /// background, at most once every two seconds whatever kids strangers send.
     /// </summary>
@@ -136,11 +145,61 @@ public sealed class SigningKeyRing(
         await CreateKeyAsync(time.GetUtcNow() + options.Value.Keys.PublishLead, retryOnConflict: true, cancellationToken)
         ?? throw new InvalidOperationException("Could not create a signing key: other instances kept creating keys at the same moment.");
 
+    /// <summary>
+    /// Withdraws a key at once (a suspected leak): it stops signing and verifying here now, and on
+    /// every other instance at its next store poll (a <see cref="RevocationEvent"/>). If it was the
+    /// key signing now, a new key signs from now on, without the usual publish lead. Null when no
+    /// usable key has this kid.
+    /// </summary>
+    public async Task<SigningKey?> WithdrawAsync(string kid, CancellationToken cancellationToken)
+    {
+        await writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await ReloadAsync(cancellationToken);
+            if (!snapshot.ByKid.TryGetValue(kid, out var entry))
+            {
+                return null;
+            }
+
+            var now = time.GetUtcNow();
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+                await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
+                await db.SigningKeys.Where(k => k.Id == kid).ExecuteUpdateAsync(s => s.SetProperty(k => k.WithdrawnAt, now), cancellationToken);
+                db.RevocationEvents.Add(new RevocationEvent { Kind = RevocationKinds.Key, Subject = kid, KeepUntil = entry.PublishedUntil, At = now });
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            logger.LogWarning("Signing key {Kid} withdrawn: tokens it signed are refused from now on", kid);
+            await ReloadAsync(cancellationToken);
+            if (!snapshot.Keys.Any(k => k.ActivatesAt <= now))
+            {
+                await CreateKeyLockedAsync(now, retryOnConflict: true, cancellationToken);
+            }
+
+            return await FindAsync(kid, cancellationToken);
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    private async Task<SigningKey?> FindAsync(string kid, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<TokenServerDb>().SigningKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == kid, cancellationToken);
+    }
+
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
-        var rows = await db.SigningKeys.AsNoTracking().ToListAsync(cancellationToken);
+        // A withdrawn key is gone: it neither signs, nor verifies, nor appears in JWKS.
+        var rows = await db.SigningKeys.AsNoTracking().Where(k => k.WithdrawnAt == null).ToListAsync(cancellationToken);
         rows.Sort((a, b) => a.ActivatesAt != b.ActivatesAt ? a.ActivatesAt.CompareTo(b.ActivatesAt) : string.CompareOrdinal(a.Id, b.Id));
 
         var retain = options.Value.Keys.RetainAfterRetirement;
@@ -154,6 +213,7 @@ public sealed class SigningKeyRing(
                 rows[i].Id,
                 rows[i].Generation,
                 rows[i].ActivatesAt,
+                successorActivates,
                 publishedUntil,
                 rows[i].PublicJwk,
                 existing?.Credentials ?? LoadCredentials(rows[i])));
@@ -172,50 +232,58 @@ public sealed class SigningKeyRing(
         await writeGate.WaitAsync(cancellationToken);
         try
         {
-            for (var attempt = 0; attempt < (retryOnConflict ? 3 : 1); attempt++)
-            {
-                await ReloadAsync(cancellationToken);
-                var algorithm = options.Value.SigningAlgorithm;
-                var (privateKey, publicJwk, kid) = GenerateKey(algorithm);
-                var row = new SigningKey
-                {
-                    Id = kid,
-                    Generation = snapshot.Keys.Count == 0 ? 1 : snapshot.Keys.Max(k => k.Generation) + 1,
-                    Algorithm = algorithm,
-                    PublicJwk = publicJwk,
-                    ProtectedPrivateKey = Convert.ToBase64String(protector.Protect(privateKey)),
-                    CreatedAt = time.GetUtcNow(),
-                    ActivatesAt = activatesAt,
-                };
-                CryptographicOperations.ZeroMemory(privateKey);
-
-                await using (var scope = scopes.CreateAsyncScope())
-                {
-                    var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
-                    db.SigningKeys.Add(row);
-                    try
-                    {
-                        await db.SaveChangesAsync(cancellationToken);
-                    }
-                    catch (DbUpdateException)
-                    {
-                        logger.LogInformation("Another instance created signing key generation {Generation} first", row.Generation);
-                        continue;
-                    }
-                }
-
-                logger.LogInformation("Created signing key {Kid} ({Algorithm}), generation {Generation}, signing from {ActivatesAt:O}", kid, algorithm, row.Generation, activatesAt);
-                await ReloadAsync(cancellationToken);
-                return row;
-            }
-
-            await ReloadAsync(cancellationToken);
-            return null;
+            return await CreateKeyLockedAsync(activatesAt, retryOnConflict, cancellationToken);
         }
         finally
         {
             writeGate.Release();
         }
+    }
+
+    private async Task<SigningKey?> CreateKeyLockedAsync(DateTimeOffset activatesAt, bool retryOnConflict, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < (retryOnConflict ? 3 : 1); attempt++)
+        {
+            await ReloadAsync(cancellationToken);
+            var algorithm = options.Value.SigningAlgorithm;
+            var (privateKey, publicJwk, kid) = GenerateKey(algorithm);
+            var row = new SigningKey
+            {
+                Id = kid,
+                Generation = 0,
+                Algorithm = algorithm,
+                PublicJwk = publicJwk,
+                ProtectedPrivateKey = Convert.ToBase64String(protector.Protect(privateKey)),
+                CreatedAt = time.GetUtcNow(),
+                ActivatesAt = activatesAt,
+            };
+            CryptographicOperations.ZeroMemory(privateKey);
+
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+
+                // Counted over every key, withdrawn ones too (the snapshot leaves those out).
+                row.Generation = (await db.SigningKeys.MaxAsync(k => (int?)k.Generation, cancellationToken) ?? 0) + 1;
+                db.SigningKeys.Add(row);
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                catch (DbUpdateException)
+                {
+                    logger.LogInformation("Another instance created signing key generation {Generation} first", row.Generation);
+                    continue;
+                }
+            }
+
+            logger.LogInformation("Created signing key {Kid} ({Algorithm}), generation {Generation}, signing from {ActivatesAt:O}", kid, algorithm, row.Generation, activatesAt);
+            await ReloadAsync(cancellationToken);
+            return row;
+        }
+
+        await ReloadAsync(cancellationToken);
+        return null;
     }
 
     private SigningCredentials LoadCredentials(SigningKey row)
@@ -270,7 +338,7 @@ public sealed class SigningKeyRing(
 
     private static string Thumbprint(string canonicalJwk) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalJwk)));
 
-    private sealed record KeyEntry(string Kid, int Generation, DateTimeOffset ActivatesAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
+    private sealed record KeyEntry(string Kid, int Generation, DateTimeOffset ActivatesAt, DateTimeOffset RetiredAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
 
     private sealed record Snapshot(IReadOnlyList<KeyEntry> Keys, IReadOnlyDictionary<string, KeyEntry> ByKid)
     {

@@ -27,6 +27,10 @@ public sealed record AccountPatch(
 
 public sealed record PasswordResetRequest([property: JsonPropertyName("new_password")] string? NewPassword);
 
+public sealed record KeyWithdrawalResponse(
+    [property: JsonPropertyName("kid")] string Kid,
+    [property: JsonPropertyName("withdrawn_at")] DateTimeOffset WithdrawnAt);
+
 public sealed record KeyRotationResponse(
     [property: JsonPropertyName("kid")] string Kid,
     [property: JsonPropertyName("activates_at")] DateTimeOffset ActivatesAt);
@@ -41,6 +45,8 @@ public static class AdminEndpoints
         group.MapPatch("/accounts/{id:long}", PatchAccount).WithSummary("Change an account's role or status (disabling revokes its sessions)");
         group.MapPost("/accounts/{id:long}/unlock", Unlock).WithSummary("Clear a lockout");
         group.MapPost("/accounts/{id:long}/password", ResetPassword).WithSummary("Set a new password; every session of the account is revoked");
+        group.MapPost("/keys/{kid}/withdraw", WithdrawKey)
+            .WithSummary("Withdraw a signing key at once (suspected leak): tokens it signed fail on every instance within a poll interval; if it was signing, a new key signs from now");
         group.MapPost("/keys/rotate", RotateKey).WithSummary("Create a new signing key; it is published at once and signs after TokenServer:Keys:PublishLead");
         return app;
     }
@@ -174,6 +180,20 @@ public static class AdminEndpoints
         audit.Record(AuditEventTypes.KeyRotated, null, $"kid {key.Id}", caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new KeyRotationResponse(key.Id, key.ActivatesAt));
+    }
+
+    private static async Task<Results<Ok<KeyWithdrawalResponse>, ProblemHttpResult>> WithdrawKey(
+        string kid, Caller caller, SigningKeyRing keys, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (await keys.WithdrawAsync(kid, cancellationToken) is not { WithdrawnAt: { } withdrawnAt } key)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "Key not found",
+                "No published signing key has this kid (it may be withdrawn already). The kids in use are in GET /.well-known/jwks.json.");
+        }
+
+        audit.Record(AuditEventTypes.KeyWithdrawn, null, $"kid {key.Id}", caller.AccountId);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new KeyWithdrawalResponse(key.Id, withdrawnAt));
     }
 
     private static ProblemHttpResult NotFound() =>

@@ -16,9 +16,10 @@ namespace TokenServer.Tests.Security;
 public sealed class CallerAuthorityTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();
-    private readonly HttpClient client;
+    private HttpClient? started;
 
-    public CallerAuthorityTests() => client = factory.CreateClient();
+    /// <summary>Started at first use, so a test can change settings and services before.</summary>
+    private HttpClient client => started ??= factory.CreateClient();
 
     public void Dispose() => factory.Dispose();
 
@@ -192,7 +193,7 @@ public sealed class CallerAuthorityTests : IDisposable
         // The login has read the account and goes on with what it read while the change lands.
         gate.Arm();
         var login = client.PostAsJsonAsync("/api/v1/auth/login", new { email = "racing@example.org", password = Api.Password });
-        await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await gate.Reached.WaitAsync(TimeSpan.FromSeconds(30)), "The login never read the account.");
         using (var patch = await SendAsync(HttpMethod.Patch, $"/api/v1/admin/accounts/{id}", admin, new Dictionary<string, string> { [field] = value }))
         {
             Assert.Equal(HttpStatusCode.OK, patch.StatusCode);

@@ -73,7 +73,7 @@ public static class LifeNomeEndpoints
         }
 
         // Reuse of a rotated refresh token revokes the session inside RefreshAsync (RFC 9700 §4.14.2).
-        var outcome = await sessions.RefreshAsync(body.Value.Refresh, options.Value.LifeNome.AccessTokenLifetime, cancellationToken);
+        var outcome = await sessions.RefreshAsync(body.Value.Refresh, Dialect, Dialect, options.Value.LifeNome.AccessTokenLifetime, cancellationToken);
         return outcome.Tokens is { } tokens
             ? TypedResults.Ok(new LifeNomeRefreshed(tokens.Access.Token, tokens.RefreshToken!))
             : LifeNomeErrors.InvalidToken(request.HttpContext);

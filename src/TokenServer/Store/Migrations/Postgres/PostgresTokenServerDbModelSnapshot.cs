@@ -721,6 +721,37 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.ToTable("refresh_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Store.RevocationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("KeepUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("revocation_events", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Store.RevokedToken", b =>
                 {
                     b.Property<string>("Jti")
@@ -769,6 +800,9 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.Property<string>("PublicJwk")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("WithdrawnAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 

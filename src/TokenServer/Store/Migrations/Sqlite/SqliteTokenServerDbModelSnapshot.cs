@@ -689,6 +689,35 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.ToTable("refresh_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Store.RevocationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("KeepUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("revocation_events", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Store.RevokedToken", b =>
                 {
                     b.Property<string>("Jti")
@@ -737,6 +766,9 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.Property<string>("PublicJwk")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("WithdrawnAt")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
