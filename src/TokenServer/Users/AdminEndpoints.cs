@@ -42,7 +42,7 @@ public static class AdminEndpoints
     {
         var group = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
         group.MapGet("/accounts", ListAccounts).WithSummary("Find accounts by email, username or name");
-        group.MapPatch("/accounts/{id:long}", PatchAccount).WithSummary("Change an account's role or status (disabling revokes its sessions)");
+        group.MapPatch("/accounts/{id:long}", PatchAccount).WithSummary("Change an account's role or status (either change revokes its sessions)");
         group.MapPost("/accounts/{id:long}/unlock", Unlock).WithSummary("Clear a lockout");
         group.MapPost("/accounts/{id:long}/password", ResetPassword).WithSummary("Set a new password; every session of the account is revoked");
         group.MapPost("/keys/{kid}/withdraw", WithdrawKey)
