@@ -60,33 +60,71 @@ public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<Two
     }
 
     [Fact]
-    public async Task RoleChangeOnA_ShowsInMeOnB_WithinOneSecond()
+    public async Task RoleChangeOnA_EndsTheSessionOnB_WithinOneSecond_AndANewLoginShowsTheRole()
     {
         var created = await A.RegisterAsync("role-ab@example.org");
         var tokens = await A.LoginAsync("role-ab@example.org");
         var admin = await A.LoginAsync(TwoInstances.AdminEmail, TwoInstances.AdminPassword);
-        async Task<string?> RoleOnB()
+        using (var before = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken))
         {
-            using var me = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken);
-            return (await me.ReadJsonAsync()).GetProperty("role").GetString();
+            Assert.Equal("researcher", (await before.ReadJsonAsync()).GetProperty("role").GetString());
         }
 
-        Assert.Equal("researcher", await RoleOnB());
         using (var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/admin/accounts/{created.GetProperty("id").GetInt64()}") { Content = JsonContent.Create(new { role = "curator" }) }.WithBearer(admin.AccessToken))
         using (var patched = await A.SendAsync(patch))
         {
             Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         }
 
-        var clock = Stopwatch.StartNew();
-        var role = await RoleOnB();
-        while (clock.Elapsed < TimeSpan.FromSeconds(1) && role == "researcher")
+        // docs/security.md "Account changes end sessions"; B reads the revocation by its store-assigned number.
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnBWithinOneSecondAsync(tokens.AccessToken));
+        var again = await B.LoginAsync("role-ab@example.org");
+        using var me = await A.GetWithTokenAsync("/api/v1/auth/me", again.AccessToken);
+        Assert.Equal("curator", (await me.ReadJsonAsync()).GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task KeyWithdrawnOnA_FailsOnB_WithinOneSecond()
+    {
+        var tokens = await A.RegisterAndLoginAsync("withdraw-ab@example.org");
+        var admin = await A.LoginAsync(TwoInstances.AdminEmail, TwoInstances.AdminPassword);
+        using (var before = await B.GetWithTokenAsync("/api/v1/auth/me", tokens.AccessToken))
         {
-            await Task.Delay(25);
-            role = await RoleOnB();
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         }
 
-        Assert.Equal("curator", role);
+        var kid = TokenServer.Tests.Compat.Jwt.Header(tokens.AccessToken).GetProperty("kid").GetString();
+        using (var withdrawn = await A.PostJsonWithTokenAsync($"/api/v1/admin/keys/{kid}/withdraw", new { }, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnBWithinOneSecondAsync(tokens.AccessToken));
+
+        // B signs with the key A created in its place, and A accepts it.
+        var fresh = await B.LoginAsync("withdraw-ab@example.org");
+        using var onA = await A.GetWithTokenAsync("/api/v1/auth/me", fresh.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
+    }
+
+    private async Task<HttpStatusCode> StatusOnBWithinOneSecondAsync(string token)
+    {
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            using var me = await B.GetWithTokenAsync("/api/v1/auth/me", token);
+            status = me.StatusCode;
+            if (status == HttpStatusCode.Unauthorized)
+            {
+                break;
+            }
+
+            await Task.Delay(25);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(1));
+
+        return status;
     }
 
     [Fact]
