@@ -49,6 +49,30 @@ public sealed class TokenLineageTests : IDisposable
     }
 
     [Fact]
+    public async Task PersonalToken_FromASessionEndedOnAnotherInstance_IsRefusedBeforeThisInstanceHearsOfIt()
+    {
+        _ = client;
+        using var other = new TokenServerFactory();
+        other.Settings["ConnectionStrings:TokenServer"] = factory.Store.ConnectionString;
+        using var otherClient = other.CreateClient();
+        var login = await client.RegisterAndLoginAsync(Email);
+        using (var logout = await otherClient.PostJsonWithTokenAsync("/api/v1/auth/logout", new { }, login.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        // This instance has not polled yet, so the token itself still passes here...
+        using (var me = await client.GetWithTokenAsync("/api/v1/auth/me", login.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        // ...but a personal token is only minted from a session the store says is live.
+        using var minted = await PersonalTokenAsync(login.AccessToken);
+        JsonAssert.IsProblem(minted, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task PersonalToken_EndsNoLaterThanTheSessionThatAskedForIt()
     {
         await client.RegisterAsync(Email);
