@@ -1,4 +1,5 @@
 using TokenServer.Auth;
+using TokenServer.Cli;
 using TokenServer.Compat;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
@@ -20,6 +21,12 @@ builder.AddSecurity();
 builder.AddOrganizations();
 builder.AddDialects();
 builder.AddResources();
+
+// Operator commands (migrate, accounts import, keys rotate, ...) run here and exit; README "Operating".
+if (await Cli.TryRunAsync(args, builder))
+{
+    return;
+}
 
 var app = builder.Build();
 

@@ -19,6 +19,7 @@ public static class AuditEventTypes
     public const string MembershipAdded = "membership.added";
     public const string MembershipRemoved = "membership.removed";
     public const string KeyRotated = "key.rotated";
+    public const string AccountImported = "account.imported";
 }
 
 /// <summary>

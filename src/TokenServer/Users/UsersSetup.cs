@@ -17,6 +17,7 @@ public static class UsersSetup
         services.AddSingleton<PasswordHasher>();
         services.AddScoped<CredentialChecker>();
         services.AddScoped<AccountRegistry>();
+        services.AddScoped<AccountImport>();
         services.AddHostedService<AdminBootstrap>();
         return builder;
     }
