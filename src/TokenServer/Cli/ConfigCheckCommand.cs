@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.EntityFrameworkCore;
 using TokenServer.Store;
 
 namespace TokenServer.Cli;
@@ -14,9 +15,16 @@ internal static class ConfigCheckCommand
             var services = host.Services;
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
-            if (!await db.Database.CanConnectAsync(cancellationToken))
+            try
             {
-                throw new CliException($"The store ({db.Database.ProviderName}) does not answer: check ConnectionStrings:TokenServer.");
+                // Opening (not only CanConnect, which is false for a SQLite file not made yet)
+                // proves the server could reach its store; a new SQLite file is created empty.
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                await db.Database.CloseConnectionAsync();
+            }
+            catch (System.Data.Common.DbException e)
+            {
+                throw new CliException($"The store ({db.Database.ProviderName}) does not answer: {e.Message} Check ConnectionStrings:TokenServer.");
             }
 
             await host.Output.WriteLineAsync("Configuration is valid.");
