@@ -2,6 +2,7 @@ using TokenServer.Auth;
 using TokenServer.Cli;
 using TokenServer.Compat;
 using TokenServer.Hosting;
+using TokenServer.Observability;
 using TokenServer.Organizations;
 using TokenServer.Resources;
 using TokenServer.Store;
@@ -14,6 +15,7 @@ using TokenServer.Users;
 var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 
 builder.AddHosting();
+builder.AddObservability();
 builder.AddStore();
 builder.AddTokens();
 builder.AddAccounts();
@@ -43,6 +45,7 @@ app.UseAuthorization();
 
 var routes = SharedEndpoints.For(app);
 routes.MapHealth();
+routes.MapMetrics();
 routes.MapWellKnown();
 routes.MapAuth();
 routes.MapOAuth();

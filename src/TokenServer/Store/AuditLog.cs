@@ -26,9 +26,11 @@ public static class AuditEventTypes
 /// Adds audit events to the current unit of work, so an event is stored exactly when the
 /// change it describes is. Details never carry a password or a token.
 /// </summary>
-public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAccessor http)
+public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAccessor http, Observability.TokenServerMetrics metrics)
 {
-    public void Record(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null) =>
+    public void Record(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null)
+    {
+        metrics.Audited(type, detail, dialect);
         db.AuditEvents.Add(new AuditEvent
         {
             At = time.GetUtcNow(),
@@ -39,4 +41,5 @@ public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAc
             ClientAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
             Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
         });
+    }
 }

@@ -104,6 +104,11 @@ public sealed partial class AccountImport(
             return Planned.Refuse("password_hash is missing.");
         }
 
+        if (line.PasswordHash.Length > Account.PasswordHashMaxLength - 100 || line.Salt?.Length > 200)
+        {
+            return Planned.Refuse($"password_hash is longer than {Account.PasswordHashMaxLength - 100} characters (or salt than 200): no supported format is that long.");
+        }
+
         var hash = LegacyPasswords.Import(line.PasswordHash, line.HashFormat, line.Salt);
         if (hash.Problem is not null)
         {

@@ -450,7 +450,7 @@ namespace TokenServer.Store.Migrations.Sqlite
 
                     b.Property<string>("PasswordHash")
                         .IsRequired()
-                        .HasMaxLength(100)
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Role")
