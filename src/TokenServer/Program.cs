@@ -12,7 +12,7 @@ using TokenServer.Users;
 // Configuration is read once at start (options are validated then, and nothing rebinds them).
 // Reloading on change would watch the content root recursively, and the default SQLite store
 // lives under it (data/): every write to the store would wake the watcher (docs/performance.md).
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+var builder = WebApplication.CreateBuilder(HostingSetup.Options([.. args, "--hostBuilder:reloadConfigOnChange=false"]));
 
 builder.AddHosting();
 builder.AddObservability();

@@ -47,7 +47,8 @@ public static class ObservabilitySetup
             metrics.AddMeter(TokenServerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
             if (options.Enabled)
             {
-                metrics.AddPrometheusExporter();
+                // No cached answer: a scrape right after an event shows it (Prometheus scrapes every few seconds at most).
+                metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
             }
 
             if (options.OtlpEndpoint is { } endpoint)

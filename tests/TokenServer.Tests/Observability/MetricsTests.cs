@@ -6,7 +6,16 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Observability;
 
+/// <summary>
+/// Every server in a process names its meter "TokenServer", and a listener subscribes by name,
+/// so a scrape taken while other tests' servers run can show their instruments in place of its
+/// own: these tests run alone.
+/// </summary>
+[CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
+public sealed class MetricsCollection;
+
 /// <summary>The Prometheus scrape counts what an operator watches (README "Operating").</summary>
+[Collection(nameof(MetricsTests))]
 public sealed partial class MetricsTests
 {
     [Fact]
@@ -35,7 +44,6 @@ public sealed partial class MetricsTests
 
         var after = await ScrapeAsync(client);
 
-        // Other tests in this process share the meter's name, so each count is at least ours.
         Assert.True(Value(after, "tokenserver_logins_total", "dialect=\"native\"") >= Value(before, "tokenserver_logins_total", "dialect=\"native\"") + 1);
         Assert.True(Value(after, "tokenserver_login_failures_total", "reason=\"wrong_password\"") >= Value(before, "tokenserver_login_failures_total", "reason=\"wrong_password\"") + 1);
         Assert.True(Value(after, "tokenserver_refreshes_total", "dialect=\"native\"") >= Value(before, "tokenserver_refreshes_total", "dialect=\"native\"") + 1);
