@@ -462,7 +462,7 @@ public static class LegacyPasswords
             if (!parameters.TryGetValue("m", out var m) || !parameters.TryGetValue("t", out var t) || !parameters.TryGetValue("p", out var p)
                 || !int.TryParse(m, CultureInfo.InvariantCulture, out var memory) || !int.TryParse(t, CultureInfo.InvariantCulture, out var iterations)
                 || !int.TryParse(p, CultureInfo.InvariantCulture, out var parallelism)
-                || memory is < 8 or > 4 * 1024 * 1024 || iterations is < 1 or > 100 || parallelism is < 1 or > 64)
+                || memory is < 8 or > 1024 * 1024 || iterations is < 1 or > 100 || parallelism is < 1 or > 64)
             {
                 return null;
             }

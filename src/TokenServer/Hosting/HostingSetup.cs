@@ -16,7 +16,7 @@ public static class HostingSetup
     /// production command (<c>dotnet /opt/tokenserver/TokenServer.dll</c>) run from anywhere
     /// reads the appsettings.json beside the binary, with its log levels, and keeps its default
     /// SQLite store there. <c>--contentRoot</c> or ASPNETCORE_CONTENTROOT/DOTNET_CONTENTROOT
-    /// still choose another (launchSettings.json sets the project directory for <c>dotnet run</c>).
+    /// still choose another.
     /// </summary>
     public static WebApplicationOptions Options(string[] args) => new()
     {
