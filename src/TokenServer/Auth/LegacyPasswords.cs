@@ -38,36 +38,22 @@ public sealed class LegacyImport
     internal static LegacyImport Refuse(string problem) => new(null, null, null, null, problem);
 
     /// <summary>The stored form: the hash as kept, or the fast digest wrapped in BCrypt at <paramref name="workFactor"/>.</summary>
-    public string ToStored(int workFactor)
-    {
-        if (kept is not null)
-        {
-            return kept;
-        }
-
-        var bcrypt = BCryptNet.HashPassword(inner!);
-        return salt is null
-            ? $"{LegacyPasswords.WrappedPrefix}{digest}):{bcrypt}"
-            : $"{LegacyPasswords.WrappedPrefix}{digest}-salted):{Convert.ToBase64String(Encoding.UTF8.GetBytes(salt))}:{bcrypt}";
-    }
+    public string ToStored(int workFactor) => kept ?? StoredPrefix + BCryptNet.HashPassword(inner!, workFactor);
 
     /// <summary>True when <paramref name="stored"/> already holds this same source hash (a re-run of the same import).</summary>
-    public bool IsStoredIn(string stored)
-    {
-        if (kept is not null)
-        {
-            return stored == kept;
-        }
+    public bool IsStoredIn(string stored) =>
+        kept is not null
+            ? stored == kept
+            : stored.StartsWith(StoredPrefix, StringComparison.Ordinal) && BCryptNet.Verify(inner!, stored[StoredPrefix.Length..]);
 
-        var prefix = salt is null
-            ? $"{LegacyPasswords.WrappedPrefix}{digest}):"
-            : $"{LegacyPasswords.WrappedPrefix}{digest}-salted):{Convert.ToBase64String(Encoding.UTF8.GetBytes(salt))}:";
-        return stored.StartsWith(prefix, StringComparison.Ordinal) && BCryptNet.Verify(inner!, stored[prefix.Length..]);
-    }
+    /// <summary><c>bcrypt(md5):</c>, or <c>bcrypt(sha256-salted):&lt;base64 salt&gt;:</c>: what precedes the BCrypt of a wrapped digest.</summary>
+    private string StoredPrefix => salt is null
+        ? $"{LegacyPasswords.WrappedPrefix}{digest}):"
+        : $"{LegacyPasswords.WrappedPrefix}{digest}-salted):{Convert.ToBase64String(Encoding.UTF8.GetBytes(salt))}:";
 }
 
 /// <summary>
-/// Password hashes made by the platforms TokenServer replaces (docs/migrating.md), kept until
+/// Password hashes made by the platforms TokenServer replaces (README "Moving users from an existing platform"), kept until
 /// the account's next successful login replaces them with TokenServer's own BCrypt.
 ///
 /// In the store a legacy hash is <c>scheme:payload</c>; TokenServer's own hashes start with
@@ -355,12 +341,12 @@ public static class LegacyPasswords
 
     private static byte[] AdaptedBase64(string value) => UnpaddedBase64(value.Replace('.', '+'));
 
-    internal static byte[] UnpaddedBase64(string value) =>
+    private static byte[] UnpaddedBase64(string value) =>
         Convert.FromBase64String(value.PadRight(value.Length + ((4 - (value.Length % 4)) % 4), '='));
 
     private static bool IsBase64(string value) => Convert.TryFromBase64String(value, new byte[value.Length], out _);
 
-    internal static bool Pbkdf2Matches(string password, byte[] salt, int iterations, HashAlgorithmName prf, byte[] expected)
+    private static bool Pbkdf2Matches(string password, byte[] salt, int iterations, HashAlgorithmName prf, byte[] expected)
     {
         if (expected.Length == 0 || iterations > 10_000_000)
         {
