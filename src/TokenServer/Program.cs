@@ -1,6 +1,8 @@
 using TokenServer.Auth;
+using TokenServer.Cli;
 using TokenServer.Compat;
 using TokenServer.Hosting;
+using TokenServer.Observability;
 using TokenServer.Organizations;
 using TokenServer.Resources;
 using TokenServer.Store;
@@ -10,9 +12,10 @@ using TokenServer.Users;
 // Configuration is read once at start (options are validated then, and nothing rebinds them).
 // Reloading on change would watch the content root recursively, and the default SQLite store
 // lives under it (data/): every write to the store would wake the watcher (docs/performance.md).
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+var builder = WebApplication.CreateBuilder(HostingSetup.Options([.. args, "--hostBuilder:reloadConfigOnChange=false"]));
 
 builder.AddHosting();
+builder.AddObservability();
 builder.AddStore();
 builder.AddTokens();
 builder.AddAuth();
@@ -21,6 +24,12 @@ builder.AddSecurity();
 builder.AddOrganizations();
 builder.AddDialects();
 builder.AddResources();
+
+// Operator commands (migrate, accounts import, keys rotate, ...) run here and exit; README "Operating".
+if (await Cli.TryRunAsync(args, builder))
+{
+    return;
+}
 
 var app = builder.Build();
 
@@ -37,6 +46,7 @@ app.UseAuthorization();
 
 var routes = SharedEndpoints.For(app);
 routes.MapHealth();
+routes.MapMetrics();
 routes.MapWellKnown();
 routes.MapAuth();
 routes.MapOAuth();

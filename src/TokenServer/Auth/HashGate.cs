@@ -12,13 +12,17 @@ namespace TokenServer.Auth;
 /// </summary>
 public sealed class HashGate : IDisposable
 {
+    private readonly Observability.TokenServerMetrics? metrics;
+    private readonly TimeProvider time;
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim slots;
     private readonly int capacity;
     private int pending;
 
-    public HashGate(IOptions<PasswordOptions> options)
+    public HashGate(IOptions<PasswordOptions> options, Observability.TokenServerMetrics? metrics = null, TimeProvider? time = null)
     {
+        this.metrics = metrics;
+        this.time = time ?? TimeProvider.System;
         var o = options.Value;
         slots = new SemaphoreSlim(o.EffectiveMaxConcurrentHashes, o.EffectiveMaxConcurrentHashes);
         capacity = o.EffectiveMaxConcurrentHashes + o.MaxQueuedHashes;
@@ -30,9 +34,11 @@ public sealed class HashGate : IDisposable
     public async ValueTask<Lease> EnterAsync(CancellationToken cancellationToken)
     {
         Reserve();
+        var start = time.GetTimestamp();
         try
         {
             await slots.WaitAsync(cancellationToken);
+            metrics?.HashWaited(time.GetElapsedTime(start));
         }
         catch
         {

@@ -109,6 +109,13 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
 
     private PasswordCheck VerifyCore(string password, string hash)
     {
+        if (!LegacyPasswords.IsNative(hash))
+        {
+            // An imported hash: a match is moved to TokenServer's own BCrypt at once.
+            var legacyValid = LegacyPasswords.Verify(password, hash);
+            return new PasswordCheck(legacyValid, legacyValid);
+        }
+
         bool valid;
         try
         {

@@ -11,6 +11,23 @@ public static class HostingSetup
 {
     public const string DefaultUrl = "http://localhost:8000";
 
+    /// <summary>
+    /// The content root is the app's own directory, not the working directory: the README's
+    /// production command (<c>dotnet /opt/tokenserver/TokenServer.dll</c>) run from anywhere
+    /// reads the appsettings.json beside the binary, with its log levels, and keeps its default
+    /// SQLite store there. <c>--contentRoot</c> or ASPNETCORE_CONTENTROOT/DOTNET_CONTENTROOT
+    /// still choose another.
+    /// </summary>
+    public static WebApplicationOptions Options(string[] args) => new()
+    {
+        Args = args,
+        ContentRootPath = args.Any(a => a.TrimStart('-', '/').StartsWith("contentRoot", StringComparison.OrdinalIgnoreCase))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_CONTENTROOT"))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_CONTENTROOT"))
+                ? null
+                : AppContext.BaseDirectory,
+    };
+
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         // CONTRACTS.md: the default listen address is http://localhost:8000 (the SeqDB examples use it).

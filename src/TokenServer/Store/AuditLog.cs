@@ -20,15 +20,18 @@ public static class AuditEventTypes
     public const string MembershipRemoved = "membership.removed";
     public const string KeyRotated = "key.rotated";
     public const string KeyWithdrawn = "key.withdrawn";
+    public const string AccountImported = "account.imported";
 }
 
 /// <summary>
 /// Adds audit events to the current unit of work, so an event is stored exactly when the
 /// change it describes is. Details never carry a password or a token.
 /// </summary>
-public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAccessor http)
+public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAccessor http, Observability.TokenServerMetrics metrics)
 {
-    public void Record(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null) =>
+    public void Record(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null)
+    {
+        metrics.Audited(type, detail, dialect);
         db.AuditEvents.Add(new AuditEvent
         {
             At = time.GetUtcNow(),
@@ -39,4 +42,5 @@ public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAc
             ClientAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
             Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
         });
+    }
 }

@@ -3,6 +3,8 @@ namespace TokenServer.Store;
 /// <summary>A person's account. Email and username are unique case-insensitively through their normalised columns.</summary>
 public sealed class Account
 {
+    public const int PasswordHashMaxLength = 1000;
+
     public long Id { get; set; }
     public required string Email { get; set; }
     public required string NormalizedEmail { get; set; }

@@ -15,7 +15,8 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         builder.Property(a => a.NormalizedUsername).HasMaxLength(64);
         builder.HasIndex(a => a.NormalizedUsername).IsUnique();
         builder.Property(a => a.FullName).HasMaxLength(200);
-        builder.Property(a => a.PasswordHash).HasMaxLength(100);
+        // Room for imported hashes kept in their own encoding (a Keycloak credential is JSON; Auth/LegacyPasswords.cs).
+        builder.Property(a => a.PasswordHash).HasMaxLength(Account.PasswordHashMaxLength);
         builder.Property(a => a.Role).HasMaxLength(20);
         builder.Property(a => a.Status).HasMaxLength(20);
         builder.Property(a => a.SecurityStamp).HasMaxLength(64).IsConcurrencyToken();

@@ -28,7 +28,6 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
 public static class StoreSetup
 {
     public const string ConnectionStringName = "TokenServer";
-    private const string DefaultSqlite = "Data Source=data/tokenserver.db";
 
     public static WebApplicationBuilder AddStore(this WebApplicationBuilder builder)
     {
@@ -51,7 +50,10 @@ public static class StoreSetup
         }
         else
         {
-            var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString);
+            // The default store sits under the content root (the app's directory), wherever the server is started from.
+            var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString)
+                ? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "data", "tokenserver.db")}"
+                : connectionString);
             if (sqlite.DefaultTimeout < 30)
             {
                 // Microsoft.Data.Sqlite retries a busy database until the command timeout:

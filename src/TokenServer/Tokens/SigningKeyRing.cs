@@ -47,6 +47,16 @@ public sealed class SigningKeyRing(
         }
     }
 
+    /// <summary>When the key that signs now started signing; null before the ring is loaded.</summary>
+    public DateTimeOffset? CurrentActivatesAt
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            return snapshot.Keys.LastOrDefault(k => k.ActivatesAt <= now)?.ActivatesAt;
+        }
+    }
+
     /// <summary>The published key with this <c>kid</c>, or nothing: a token naming any other key is refused.</summary>
     public IEnumerable<SecurityKey> ResolveValidationKeys(string? kid)
     {

@@ -22,6 +22,7 @@ public static class UsersSetup
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BootstrapOptions>, BootstrapOptionsValidator>();
         services.AddScoped<AccountRegistry>();
+        services.AddScoped<AccountImport>();
         services.AddHostedService<AdminBootstrap>();
         services.AddSingleton<IAuthorizationHandler, LiveAdminHandler>();
         services.AddAuthorizationBuilder()
