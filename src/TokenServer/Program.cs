@@ -1,7 +1,9 @@
 using TokenServer.Auth;
 using TokenServer.Compat;
 using TokenServer.Hosting;
+using TokenServer.Oidc;
 using TokenServer.Organizations;
+using TokenServer.Pages;
 using TokenServer.Resources;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -20,6 +22,8 @@ builder.AddSecurity();
 builder.AddOrganizations();
 builder.AddDialects();
 builder.AddResources();
+builder.AddOidc();
+builder.AddPages();
 
 var app = builder.Build();
 
@@ -28,6 +32,7 @@ var app = builder.Build();
 app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
 
 app.UseHosting();
+app.UsePages();
 app.UseRouting();
 app.UseCredentialLimits();
 app.UsePresentedTokens();
@@ -46,6 +51,8 @@ routes.MapAudit();
 routes.MapServiceUsers();
 routes.MapDialects();
 routes.MapResources();
+routes.MapOidc();
+routes.MapPages();
 
 app.Run();
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
+using TokenServer.Oidc;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -24,7 +25,7 @@ public static class OAuthEndpoints
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
         group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
-            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password, refresh_token or client_credentials");
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type authorization_code (with PKCE), password, refresh_token or client_credentials");
         group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
@@ -74,7 +75,19 @@ public static class OAuthEndpoints
                     return Error(OAuthErrors.InvalidRequest, "The refresh_token grant needs the refresh_token parameter.");
                 }
 
-                var outcome = await sessions.RefreshAsync(refresh, lifetime, cancellationToken);
+                // A registered client's refresh token is bound to it: the client authenticates (RFC 6749 §6).
+                var registered = await RegisteredClientAsync(request, form, cancellationToken);
+                if (registered.Failure is { } clientFailure)
+                {
+                    return clientFailure;
+                }
+
+                if (registered.Client?.AccessTokenLifetimeSeconds is { } clientLifetime)
+                {
+                    lifetime = TimeSpan.FromSeconds(clientLifetime);
+                }
+
+                var outcome = await sessions.RefreshAsync(refresh, lifetime, cancellationToken, registered.Client?.ClientId);
                 return outcome.Tokens is { } tokens
                     ? TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken))
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
@@ -82,11 +95,14 @@ public static class OAuthEndpoints
             case GrantClientCredentials:
                 return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
 
+            case OidcGrantTypes.AuthorizationCode:
+                return await AuthorizationCodeAsync(request, form, cancellationToken);
+
             case "":
-                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");
+                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: authorization_code, password, refresh_token or client_credentials.");
 
             default:
-                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: password, refresh_token, client_credentials.");
+                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, password, refresh_token, client_credentials.");
         }
     }
 
@@ -119,6 +135,71 @@ public static class OAuthEndpoints
         audit.Record(AuditEventTypes.LoginSucceeded, account.Id, "client_credentials", dialect: AuthEndpoints.Dialect);
         var issued = await sessions.StartAsync(account, new SessionRequest(AuthEndpoints.Dialect, clientId!, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime), cancellationToken);
         return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, null));
+    }
+
+    /// <summary>RFC 6749 §4.1.3 (OpenID Connect Core 1.0 §3.1.3): a registered client redeems an authorization code.</summary>
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> AuthorizationCodeAsync(
+        HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
+    {
+        var registered = await RegisteredClientAsync(request, form, cancellationToken);
+        if (registered.Failure is { } failure)
+        {
+            return failure;
+        }
+
+        if (registered.Client is not { } client)
+        {
+            return ReadBasicClient(request) is null && form["client_id"].ToString().Length == 0
+                ? Error(OAuthErrors.InvalidRequest, "The authorization_code grant needs the client_id of a registered client (RFC 6749 §4.1.3), or HTTP Basic client authentication.")
+                : ClientFailed(request);
+        }
+
+        var grant = request.HttpContext.RequestServices.GetRequiredService<CodeGrant>();
+        var result = await grant.RedeemAsync(client, form["code"].ToString(), form["redirect_uri"].ToString(), form["code_verifier"].ToString(), cancellationToken);
+        if (result.Error is { } error)
+        {
+            return Error(error.Error, error.Description, error.Status);
+        }
+
+        var tokens = result.Tokens!;
+        return TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken, result.IdToken, result.Scope));
+    }
+
+    /// <summary>
+    /// The registered client named by HTTP Basic or the client_id form field, authenticated
+    /// (RFC 6749 §2.3.1; a public client sends no secret). No client named: neither client nor failure.
+    /// </summary>
+    private static async Task<(OidcClient? Client, JsonHttpResult<OAuthErrorResponse>? Failure)> RegisteredClientAsync(
+        HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
+    {
+        var basic = ReadBasicClient(request);
+        var formSecret = form["client_secret"].ToString();
+        if (basic is not null && formSecret.Length > 0)
+        {
+            return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
+        }
+
+        var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+        if (string.IsNullOrEmpty(clientId))
+        {
+            return (null, null);
+        }
+
+        var registry = request.HttpContext.RequestServices.GetRequiredService<ClientRegistry>();
+        if (await registry.FindAsync(clientId, cancellationToken) is null)
+        {
+            // Not a registered client: the password grant's free-form client_id, as before.
+            return (null, null);
+        }
+
+        var client = await registry.AuthenticateAsync(clientId, secret, cancellationToken);
+        return client is null ? (null, ClientFailed(request)) : (client, null);
+    }
+
+    private static JsonHttpResult<OAuthErrorResponse> ClientFailed(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
+        return Error(OAuthErrors.InvalidClient, "Client authentication failed: a registered client sends its client_id (and a confidential client its client_secret) by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);
     }
 
     /// <summary>RFC 6749 §2.3.1: Basic credentials whose id and secret are form-urlencoded before base64.</summary>

@@ -39,6 +39,7 @@ public static class TokensSetup
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<IdTokenIssuer>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<SignatureCache>();
         services.AddScoped<SessionTokens>();

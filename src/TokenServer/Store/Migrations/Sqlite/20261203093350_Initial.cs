@@ -84,6 +84,29 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "oidc_clients",
+                columns: table => new
+                {
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    SecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    RedirectUris = table.Column<string>(type: "TEXT", nullable: false),
+                    PostLogoutRedirectUris = table.Column<string>(type: "TEXT", nullable: false),
+                    GrantTypes = table.Column<string>(type: "TEXT", nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    FirstParty = table.Column<bool>(type: "INTEGER", nullable: false),
+                    BackchannelLogoutUri = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    AccessTokenLifetimeSeconds = table.Column<int>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oidc_clients", x => x.ClientId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organizations",
                 columns: table => new
                 {
@@ -130,6 +153,35 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "authorization_codes",
+                columns: table => new
+                {
+                    CodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    BrowserSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    RedirectUri = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Nonce = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    CodeChallenge = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    AuthTime = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConsumedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    IssuedSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_authorization_codes", x => x.CodeHash);
+                    table.ForeignKey(
+                        name: "FK_authorization_codes_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sessions",
                 columns: table => new
                 {
@@ -143,7 +195,10 @@ namespace TokenServer.Store.Migrations.Sqlite
                     RevokedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     RevokedReason = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     UserAgent = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
+                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ParentSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -177,6 +232,32 @@ namespace TokenServer.Store.Migrations.Sqlite
                         column: x => x.OwnerId,
                         principalTable: "accounts",
                         principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "oidc_consents",
+                columns: table => new
+                {
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    GrantedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oidc_consents", x => new { x.AccountId, x.ClientId });
+                    table.ForeignKey(
+                        name: "FK_oidc_consents_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_oidc_consents_oidc_clients_ClientId",
+                        column: x => x.ClientId,
+                        principalTable: "oidc_clients",
+                        principalColumn: "ClientId",
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -495,6 +576,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                 columns: new[] { "Type", "At" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_authorization_codes_AccountId",
+                table: "authorization_codes",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_authorization_codes_ExpiresAt",
+                table: "authorization_codes",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_experiments_CreatedById",
                 table: "experiments",
                 column: "CreatedById");
@@ -533,6 +624,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "IX_memberships_AccountId",
                 table: "memberships",
                 column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oidc_consents_ClientId",
+                table: "oidc_consents",
+                column: "ClientId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_organizations_Slug",
@@ -695,6 +791,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_sessions_ParentSessionId",
+                table: "sessions",
+                column: "ParentSessionId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sessions_RevokedAt",
                 table: "sessions",
                 column: "RevokedAt");
@@ -721,10 +822,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "audit_events");
 
             migrationBuilder.DropTable(
+                name: "authorization_codes");
+
+            migrationBuilder.DropTable(
                 name: "data_protection_keys");
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "oidc_consents");
 
             migrationBuilder.DropTable(
                 name: "refresh_tokens");
@@ -743,6 +850,9 @@ namespace TokenServer.Store.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "staged_files");
+
+            migrationBuilder.DropTable(
+                name: "oidc_clients");
 
             migrationBuilder.DropTable(
                 name: "sessions");

@@ -1,4 +1,5 @@
 ﻿using System;
+using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
@@ -86,6 +87,29 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "oidc_clients",
+                columns: table => new
+                {
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Type = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    SecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    RedirectUris = table.Column<List<string>>(type: "text[]", nullable: false),
+                    PostLogoutRedirectUris = table.Column<List<string>>(type: "text[]", nullable: false),
+                    GrantTypes = table.Column<List<string>>(type: "text[]", nullable: false),
+                    Scopes = table.Column<List<string>>(type: "text[]", nullable: false),
+                    FirstParty = table.Column<bool>(type: "boolean", nullable: false),
+                    BackchannelLogoutUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    AccessTokenLifetimeSeconds = table.Column<int>(type: "integer", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oidc_clients", x => x.ClientId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organizations",
                 columns: table => new
                 {
@@ -132,6 +156,35 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "authorization_codes",
+                columns: table => new
+                {
+                    CodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    BrowserSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    RedirectUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    Nonce = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    CodeChallenge = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    AuthTime = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    IssuedSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_authorization_codes", x => x.CodeHash);
+                    table.ForeignKey(
+                        name: "FK_authorization_codes_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sessions",
                 columns: table => new
                 {
@@ -145,7 +198,10 @@ namespace TokenServer.Store.Migrations.Postgres
                     RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     RevokedReason = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     UserAgent = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ClientAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                    ClientAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ParentSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -179,6 +235,32 @@ namespace TokenServer.Store.Migrations.Postgres
                         column: x => x.OwnerId,
                         principalTable: "accounts",
                         principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "oidc_consents",
+                columns: table => new
+                {
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Scopes = table.Column<List<string>>(type: "text[]", nullable: false),
+                    GrantedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_oidc_consents", x => new { x.AccountId, x.ClientId });
+                    table.ForeignKey(
+                        name: "FK_oidc_consents_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_oidc_consents_oidc_clients_ClientId",
+                        column: x => x.ClientId,
+                        principalTable: "oidc_clients",
+                        principalColumn: "ClientId",
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -497,6 +579,16 @@ namespace TokenServer.Store.Migrations.Postgres
                 columns: new[] { "Type", "At" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_authorization_codes_AccountId",
+                table: "authorization_codes",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_authorization_codes_ExpiresAt",
+                table: "authorization_codes",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_experiments_CreatedById",
                 table: "experiments",
                 column: "CreatedById");
@@ -535,6 +627,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "IX_memberships_AccountId",
                 table: "memberships",
                 column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_oidc_consents_ClientId",
+                table: "oidc_consents",
+                column: "ClientId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_organizations_Slug",
@@ -697,6 +794,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 column: "ExpiresAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_sessions_ParentSessionId",
+                table: "sessions",
+                column: "ParentSessionId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_sessions_RevokedAt",
                 table: "sessions",
                 column: "RevokedAt");
@@ -723,10 +825,16 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "audit_events");
 
             migrationBuilder.DropTable(
+                name: "authorization_codes");
+
+            migrationBuilder.DropTable(
                 name: "data_protection_keys");
 
             migrationBuilder.DropTable(
                 name: "memberships");
+
+            migrationBuilder.DropTable(
+                name: "oidc_consents");
 
             migrationBuilder.DropTable(
                 name: "refresh_tokens");
@@ -745,6 +853,9 @@ namespace TokenServer.Store.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "staged_files");
+
+            migrationBuilder.DropTable(
+                name: "oidc_clients");
 
             migrationBuilder.DropTable(
                 name: "sessions");
