@@ -96,13 +96,18 @@ public static class OAuthEndpoints
                 return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
 
             case OidcGrantTypes.AuthorizationCode:
-                return await AuthorizationCodeAsync(request, form, cancellationToken);
+                return await RegisteredClientGrantAsync(request, form, (client, services) =>
+                    services.GetRequiredService<CodeGrant>().RedeemAsync(client, form["code"].ToString(), form["redirect_uri"].ToString(), form["code_verifier"].ToString(), cancellationToken), cancellationToken);
+
+            case OidcGrantTypes.DeviceCode:
+                return await RegisteredClientGrantAsync(request, form, (client, services) =>
+                    services.GetRequiredService<DeviceFlow>().PollAsync(client, form["device_code"].ToString(), cancellationToken), cancellationToken);
 
             case "":
-                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: authorization_code, password, refresh_token or client_credentials.");
+                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: authorization_code, password, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code.");
 
             default:
-                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, password, refresh_token, client_credentials.");
+                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code.");
         }
     }
 
@@ -137,9 +142,12 @@ public static class OAuthEndpoints
         return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, null));
     }
 
-    /// <summary>RFC 6749 §4.1.3 (OpenID Connect Core 1.0 §3.1.3): a registered client redeems an authorization code.</summary>
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> AuthorizationCodeAsync(
-        HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
+    /// <summary>
+    /// A grant only registered clients use: an authorization code (RFC 6749 §4.1.3, OpenID Connect
+    /// Core 1.0 §3.1.3) or a device code (RFC 8628 §3.4). The client authenticates first.
+    /// </summary>
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> RegisteredClientGrantAsync(
+        HttpRequest request, IFormCollection form, Func<OidcClient, IServiceProvider, Task<GrantResult>> grant, CancellationToken cancellationToken)
     {
         var registered = await RegisteredClientAsync(request, form, cancellationToken);
         if (registered.Failure is { } failure)
@@ -150,12 +158,11 @@ public static class OAuthEndpoints
         if (registered.Client is not { } client)
         {
             return ReadBasicClient(request) is null && form["client_id"].ToString().Length == 0
-                ? Error(OAuthErrors.InvalidRequest, "The authorization_code grant needs the client_id of a registered client (RFC 6749 §4.1.3), or HTTP Basic client authentication.")
+                ? Error(OAuthErrors.InvalidRequest, "This grant needs the client_id of a registered client (RFC 6749 §4.1.3), or HTTP Basic client authentication.")
                 : ClientFailed(request);
         }
 
-        var grant = request.HttpContext.RequestServices.GetRequiredService<CodeGrant>();
-        var result = await grant.RedeemAsync(client, form["code"].ToString(), form["redirect_uri"].ToString(), form["code_verifier"].ToString(), cancellationToken);
+        var result = await grant(client, request.HttpContext.RequestServices);
         if (result.Error is { } error)
         {
             return Error(error.Error, error.Description, error.Status);
@@ -169,7 +176,7 @@ public static class OAuthEndpoints
     /// The registered client named by HTTP Basic or the client_id form field, authenticated
     /// (RFC 6749 §2.3.1; a public client sends no secret). No client named: neither client nor failure.
     /// </summary>
-    private static async Task<(OidcClient? Client, JsonHttpResult<OAuthErrorResponse>? Failure)> RegisteredClientAsync(
+    internal static async Task<(OidcClient? Client, JsonHttpResult<OAuthErrorResponse>? Failure)> RegisteredClientAsync(
         HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
         var basic = ReadBasicClient(request);
@@ -196,7 +203,7 @@ public static class OAuthEndpoints
         return client is null ? (null, ClientFailed(request)) : (client, null);
     }
 
-    private static JsonHttpResult<OAuthErrorResponse> ClientFailed(HttpRequest request)
+    internal static JsonHttpResult<OAuthErrorResponse> ClientFailed(HttpRequest request)
     {
         request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
         return Error(OAuthErrors.InvalidClient, "Client authentication failed: a registered client sends its client_id (and a confidential client its client_secret) by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);

@@ -11,7 +11,10 @@ namespace TokenServer.Oidc;
 /// <summary>Why a token request of a registered client failed, in RFC 6749 §5.2 terms.</summary>
 public sealed record GrantError(string Error, string Description, int Status = StatusCodes.Status400BadRequest);
 
-public sealed record GrantResult(IssuedTokens? Tokens, string? IdToken, string? Scope, GrantError? Error);
+public sealed record GrantResult(IssuedTokens? Tokens, string? IdToken, string? Scope, GrantError? Error)
+{
+    public static GrantResult Fail(string error, string description) => new(null, null, null, new GrantError(error, description));
+}
 
 /// <summary>
 /// <c>grant_type=authorization_code</c> at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6,
@@ -97,37 +100,49 @@ public sealed class CodeGrant(
             return Fail(OAuthInvalidGrant, InvalidCodeMessage);
         }
 
-        var scopes = OidcScopes.Parse(row.Scope);
+        var result = await IssueAsync(client, parent.Account, row.BrowserSessionId, parent.ExpiresAt, row.Scope, row.Nonce, row.AuthTime, cancellationToken);
+        await db.WriteAsync(
+            () => db.Set<AuthorizationCode>().Where(c => c.CodeHash == hash).ExecuteUpdateAsync(s => s.SetProperty(c => c.IssuedSessionId, result.Tokens!.SessionId), cancellationToken),
+            cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// Starts the client's session, granted from the browser session <paramref name="parentSessionId"/>
+    /// (so it ends with it), and its tokens: a refresh token only with offline_access (OpenID Connect
+    /// Core 1.0 §11), an ID token only with openid.
+    /// </summary>
+    public async Task<GrantResult> IssueAsync(OidcClient client, Account account, string parentSessionId, DateTimeOffset parentExpiresAt, string scope, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var scopes = OidcScopes.Parse(scope);
         var lifetime = client.AccessTokenLifetimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : tokenOptions.Value.AccessTokenLifetime;
         var refresh = scopes.Contains(OidcScopes.OfflineAccess) && client.GrantTypes.Contains(OidcGrantTypes.RefreshToken);
-        var issued = await sessions.StartAsync(parent.Account, new SessionRequest(
+        var issued = await sessions.StartAsync(account, new SessionRequest(
             Dialect,
             client.ClientId,
             lifetime,
             refresh,
-            SessionLifetime: parent.ExpiresAt - now,
-            Grant: new ClientGrant(row.BrowserSessionId, row.Scope, client.Audience)), cancellationToken);
-        await db.WriteAsync(
-            () => db.Set<AuthorizationCode>().Where(c => c.CodeHash == hash).ExecuteUpdateAsync(s => s.SetProperty(c => c.IssuedSessionId, issued.SessionId), cancellationToken),
-            cancellationToken);
+            SessionLifetime: parentExpiresAt - now,
+            Grant: new ClientGrant(parentSessionId, scope, client.Audience)), cancellationToken);
 
         string? idToken = null;
         if (scopes.Contains(OidcScopes.OpenId))
         {
             idToken = idTokens.Issue(new IdTokenRequest(
-                SessionTokens.SubjectOf(parent.Account).Subject,
+                SessionTokens.SubjectOf(account).Subject,
                 client.ClientId,
-                row.BrowserSessionId,
-                row.AuthTime,
-                row.Nonce,
+                parentSessionId,
+                authTime,
+                nonce,
                 ["pwd"],
                 options.Value.IdTokenLifetime,
-                UserClaims.For(parent.Account, scopes)));
+                UserClaims.For(account, scopes)));
         }
 
-        audit.Record(AuditEventTypes.LoginSucceeded, parent.Account.Id, $"authorization_code for {client.ClientId}", dialect: Dialect);
+        audit.Record(AuditEventTypes.LoginSucceeded, account.Id, $"{client.ClientId} signed in", dialect: Dialect);
         await db.SaveChangesAsync(cancellationToken);
-        return new GrantResult(issued, idToken, row.Scope, null);
+        return new GrantResult(issued, idToken, scope, null);
     }
 
     private const string OAuthInvalidGrant = "invalid_grant";
@@ -157,7 +172,7 @@ public sealed class CodeGrant(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static GrantResult Fail(string error, string description) => new(null, null, null, new GrantError(error, description));
+    private static GrantResult Fail(string error, string description) => GrantResult.Fail(error, description);
 }
 
 /// <summary>The standard claims each scope releases (OpenID Connect Core 1.0 §5.4), for the ID token and /userinfo.</summary>

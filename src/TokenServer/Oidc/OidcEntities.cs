@@ -116,3 +116,52 @@ internal sealed class OidcConsentConfiguration : IEntityTypeConfiguration<OidcCo
         builder.HasOne<OidcClient>().WithMany().HasForeignKey(c => c.ClientId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+/// <summary>
+/// A device authorization (RFC 8628 §3.2). Both codes are kept only as their SHA-256. The user
+/// code is single use: once approved or denied it no longer matches a pending request.
+/// </summary>
+public sealed class DeviceAuthorization
+{
+    public required string DeviceCodeHash { get; set; }
+    public required string UserCodeHash { get; set; }
+    public required string ClientId { get; set; }
+    public required string Scope { get; set; }
+
+    /// <summary><see cref="DeviceStatuses"/>.</summary>
+    public required string Status { get; set; }
+    public long? AccountId { get; set; }
+    public string? BrowserSessionId { get; set; }
+    public DateTimeOffset? AuthTime { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Seconds the client must wait between polls (RFC 8628 §3.5: each slow_down adds 5).</summary>
+    public int Interval { get; set; }
+    public DateTimeOffset? LastPolledAt { get; set; }
+}
+
+public static class DeviceStatuses
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Denied = "denied";
+    public const string Redeemed = "redeemed";
+}
+
+internal sealed class DeviceAuthorizationConfiguration : IEntityTypeConfiguration<DeviceAuthorization>
+{
+    public void Configure(EntityTypeBuilder<DeviceAuthorization> builder)
+    {
+        builder.ToTable("device_authorizations");
+        builder.HasKey(d => d.DeviceCodeHash);
+        builder.Property(d => d.DeviceCodeHash).HasMaxLength(64);
+        builder.Property(d => d.UserCodeHash).HasMaxLength(64);
+        builder.HasIndex(d => d.UserCodeHash).IsUnique();
+        builder.Property(d => d.ClientId).HasMaxLength(100);
+        builder.Property(d => d.Scope).HasMaxLength(1000);
+        builder.Property(d => d.Status).HasMaxLength(20);
+        builder.Property(d => d.BrowserSessionId).HasMaxLength(40);
+        builder.HasIndex(d => d.ExpiresAt);
+    }
+}

@@ -21,6 +21,12 @@ public sealed class OidcOptions
 
     public TimeSpan IdTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a device's user code may be entered (RFC 8628 §3.2 expires_in).</summary>
+    public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Seconds a device waits between polls (RFC 8628 §3.2 interval).</summary>
+    public int DevicePollInterval { get; set; } = 5;
+
     /// <summary>Scopes for resource servers a client may be registered with, besides openid, profile, email and offline_access.</summary>
     public List<string> ResourceScopes { get; set; } = ["read", "write"];
 }
@@ -43,6 +49,16 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
         if (o.IdTokenLifetime < TimeSpan.FromSeconds(30) || o.IdTokenLifetime > TimeSpan.FromHours(1))
         {
             errors.Add("TokenServer:Oidc:IdTokenLifetime must be between 00:00:30 and 01:00:00.");
+        }
+
+        if (o.DeviceCodeLifetime < TimeSpan.FromMinutes(1) || o.DeviceCodeLifetime > TimeSpan.FromMinutes(30))
+        {
+            errors.Add("TokenServer:Oidc:DeviceCodeLifetime must be between 00:01:00 and 00:30:00.");
+        }
+
+        if (o.DevicePollInterval is < 1 or > 60)
+        {
+            errors.Add("TokenServer:Oidc:DevicePollInterval must be between 1 and 60 seconds.");
         }
 
         if (!string.IsNullOrWhiteSpace(o.ClientsFile) && !File.Exists(o.ClientsFile))
@@ -84,5 +100,5 @@ public static class OidcGrantTypes
     public const string RefreshToken = "refresh_token";
     public const string DeviceCode = "urn:ietf:params:oauth:grant-type:device_code";
 
-    public static readonly IReadOnlyList<string> ForClients = [AuthorizationCode, RefreshToken];
+    public static readonly IReadOnlyList<string> ForClients = [AuthorizationCode, RefreshToken, DeviceCode];
 }

@@ -14,6 +14,7 @@ public static class OidcSetup
         services.AddHostedService<ClientSeed>();
         services.AddScoped<AuthorizationRequests>();
         services.AddScoped<CodeGrant>();
+        services.AddScoped<DeviceFlow>();
         services.AddScoped<BrowserSessions>();
         services.AddScoped<Logout>();
         services.AddSingleton<BackChannelLogout>();
@@ -31,6 +32,7 @@ public static class OidcSetup
         app.MapAuthorize();
         app.MapOidcSessions();
         app.MapOidcClients();
+        app.MapDeviceAuthorization();
         return app;
     }
 }

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.RateLimiting;
+using TokenServer.Hosting;
+
 namespace TokenServer.Pages;
 
 /// <summary>The server's own pages (Razor Pages, rendered on the server, no script): sign-in, consent, sign-out, errors.</summary>
@@ -11,9 +14,18 @@ public static class PagesSetup
     private const string PagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
     private const string FramePolicy = "frame-ancestors 'none'";
 
+    /// <summary>Pages that take a password or a guessable code: in the API's per-address credential limit.</summary>
+    private static readonly string[] RateLimitedPages = ["/SignIn", "/Device"];
+
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorPages();
+        builder.Services.AddRazorPages(o =>
+        {
+            foreach (var page in RateLimitedPages)
+            {
+                o.Conventions.AddPageApplicationModelConvention(page, m => m.EndpointMetadata.Add(new EnableRateLimitingAttribute(CredentialLimits.Policy)));
+            }
+        });
         return builder;
     }
 

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 using TokenServer.Auth;
-using TokenServer.Hosting;
 using TokenServer.Oidc;
 
 namespace TokenServer.Pages;
@@ -11,7 +9,6 @@ namespace TokenServer.Pages;
 /// The sign-in page: the same credential check, lockout and per-address rate limit as the API,
 /// and one message for every failure (CONTRACTS.md, "Everywhere").
 /// </summary>
-[EnableRateLimiting(CredentialLimits.Policy)]
 public sealed class SignInModel(CredentialChecker credentials, BrowserSessions browser) : PageModel
 {
     public const string FailureMessage = "The email or password is incorrect, or the account cannot sign in right now.";
