@@ -212,10 +212,15 @@ public sealed class ClientRegistry(TokenServerDb db, IOptions<OidcOptions> optio
 }
 
 /// <summary>Creates or updates the clients of <see cref="OidcOptions.ClientsFile"/> at start.</summary>
-internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptions> options, ILogger<ClientSeed> logger) : IHostedService
+internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptions> options, IOptions<TokenOptions> tokenOptions, ILogger<ClientSeed> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Value.SwaggerClient)
+        {
+            await EnsureSwaggerClientAsync(cancellationToken);
+        }
+
         if (options.Value.ClientsFile is not { Length: > 0 } path)
         {
             return;
@@ -264,4 +269,25 @@ internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptio
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Swagger UI as a public, first-party client; its redirect URI follows the configured issuer.</summary>
+    private async Task EnsureSwaggerClientAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var registry = scope.ServiceProvider.GetRequiredService<ClientRegistry>();
+        var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+        var redirect = tokenOptions.Value.Issuer.TrimEnd('/') + "/swagger/oauth2-redirect.html";
+        var existing = await registry.FindAsync(Hosting.OpenApi.SwaggerClientId, cancellationToken);
+        if (existing is null)
+        {
+            var client = new OidcClient { ClientId = string.Empty, Name = "Swagger UI", Type = OidcClientTypes.Public, RedirectUris = [redirect], FirstParty = true, GrantTypes = [OidcGrantTypes.AuthorizationCode], Scopes = [.. OidcScopes.Supported(options.Value)] };
+            registry.Add(client, Hosting.OpenApi.SwaggerClientId, null);
+        }
+        else if (!existing.RedirectUris.Contains(redirect))
+        {
+            existing.RedirectUris = [redirect];
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
 }

@@ -27,6 +27,9 @@ public sealed class OidcOptions
     /// <summary>Seconds a device waits between polls (RFC 8628 §3.2 interval).</summary>
     public int DevicePollInterval { get; set; } = 5;
 
+    /// <summary>Registers the public client <c>swagger-ui</c> at start, so Swagger UI's Authorize offers the code flow with PKCE.</summary>
+    public bool SwaggerClient { get; set; } = true;
+
     /// <summary>Scopes for resource servers a client may be registered with, besides openid, profile, email and offline_access.</summary>
     public List<string> ResourceScopes { get; set; } = ["read", "write"];
 }
