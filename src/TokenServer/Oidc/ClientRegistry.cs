@@ -244,6 +244,11 @@ internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptio
             var existing = entry.ClientId is null ? null : await registry.FindAsync(entry.ClientId, cancellationToken);
             var client = existing ?? new OidcClient { ClientId = string.Empty, Name = string.Empty, Type = string.Empty };
             var errors = registry.Apply(entry with { Type = existing is null ? entry.Type : null }, client, creating: existing is null);
+            if (entry.ClientSecret is { Length: > 0 and < 32 })
+            {
+                errors["client_secret"] = ["A client_secret must be at least 32 characters of random text (for example: openssl rand -base64 32)."];
+            }
+
             if (entry.ClientId is null)
             {
                 errors["client_id"] = ["Every client in the seed file needs a client_id, so a restart updates it instead of adding another."];

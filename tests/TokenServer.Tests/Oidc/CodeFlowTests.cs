@@ -336,7 +336,7 @@ public sealed class CodeFlowTests : IDisposable
     [Fact]
     public async Task WrongClientSecret_IsInvalidClient401()
     {
-        var (_, _) = await SetUpAsync();
+        await SetUpAsync();
         await SignInAsync();
         var pkce = Pkce.Create();
         var code = await SignedInCodeAsync("portal", pkce);
