@@ -3,7 +3,9 @@ using TokenServer.Cli;
 using TokenServer.Compat;
 using TokenServer.Hosting;
 using TokenServer.Observability;
+using TokenServer.Oidc;
 using TokenServer.Organizations;
+using TokenServer.Pages;
 using TokenServer.Resources;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -24,6 +26,8 @@ builder.AddSecurity();
 builder.AddOrganizations();
 builder.AddDialects();
 builder.AddResources();
+builder.AddOidc();
+builder.AddPages();
 
 // Operator commands (migrate, accounts import, keys rotate, ...) run here and exit; README "Operating".
 if (await Cli.TryRunAsync(args, builder))
@@ -38,6 +42,7 @@ var app = builder.Build();
 app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
 
 app.UseHosting();
+app.UsePages();
 app.UseRouting();
 app.UseCredentialLimits();
 app.UsePresentedTokens();
@@ -57,6 +62,8 @@ routes.MapAudit();
 routes.MapServiceUsers();
 routes.MapDialects();
 routes.MapResources();
+routes.MapOidc();
+routes.MapPages();
 
 app.Run();
 

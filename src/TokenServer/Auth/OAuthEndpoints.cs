@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
+using TokenServer.Oidc;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -23,7 +24,7 @@ public static class OAuthEndpoints
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
         group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
-            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password, refresh_token or client_credentials");
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type authorization_code (with PKCE), password, refresh_token or client_credentials");
         group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
@@ -73,9 +74,23 @@ public static class OAuthEndpoints
                     return Error(OAuthErrors.InvalidRequest, "The refresh_token grant needs the refresh_token parameter.");
                 }
 
-                // RFC 6749 §6: a public client names itself with client_id, as at the password grant.
-                var refreshClient = form["client_id"].ToString() is { Length: > 0 } named ? named : AuthEndpoints.ClientId;
-                var outcome = await sessions.RefreshAsync(refresh, AuthEndpoints.Dialect, refreshClient, lifetime, cancellationToken);
+                // RFC 6749 §6: a registered client authenticates and its refresh token is bound to it;
+                // a client of the password grant names itself with client_id, as at that grant.
+                var registered = await RegisteredClientAsync(request, form, cancellationToken);
+                if (registered.Failure is { } clientFailure)
+                {
+                    return clientFailure;
+                }
+
+                if (registered.Client?.AccessTokenLifetimeSeconds is { } clientLifetime)
+                {
+                    lifetime = TimeSpan.FromSeconds(clientLifetime);
+                }
+
+                var (refreshDialect, refreshClient) = registered.Client is { } client
+                    ? (CodeGrant.Dialect, client.ClientId)
+                    : (AuthEndpoints.Dialect, form["client_id"].ToString() is { Length: > 0 } named ? named : AuthEndpoints.ClientId);
+                var outcome = await sessions.RefreshAsync(refresh, refreshDialect, refreshClient, lifetime, cancellationToken);
                 return outcome.Tokens is { } tokens
                     ? TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken))
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
@@ -83,11 +98,19 @@ public static class OAuthEndpoints
             case GrantClientCredentials:
                 return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
 
+            case OidcGrantTypes.AuthorizationCode:
+                return await RegisteredClientGrantAsync(request, form, (client, services) =>
+                    services.GetRequiredService<CodeGrant>().RedeemAsync(client, form["code"].ToString(), form["redirect_uri"].ToString(), form["code_verifier"].ToString(), cancellationToken), cancellationToken);
+
+            case OidcGrantTypes.DeviceCode:
+                return await RegisteredClientGrantAsync(request, form, (client, services) =>
+                    services.GetRequiredService<DeviceFlow>().PollAsync(client, form["device_code"].ToString(), cancellationToken), cancellationToken);
+
             case "":
-                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");
+                return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: authorization_code, password, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code.");
 
             default:
-                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: password, refresh_token, client_credentials.");
+                return Error(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code.");
         }
     }
 
@@ -120,6 +143,73 @@ public static class OAuthEndpoints
         audit.Record(AuditEventTypes.LoginSucceeded, account.Id, "client_credentials", dialect: AuthEndpoints.Dialect);
         var issued = await sessions.StartAsync(account, new SessionRequest(AuthEndpoints.Dialect, clientId!, lifetime, IssueRefreshToken: false, SessionLifetime: lifetime), cancellationToken);
         return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, null));
+    }
+
+    /// <summary>
+    /// A grant only registered clients use: an authorization code (RFC 6749 §4.1.3, OpenID Connect
+    /// Core 1.0 §3.1.3) or a device code (RFC 8628 §3.4). The client authenticates first.
+    /// </summary>
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> RegisteredClientGrantAsync(
+        HttpRequest request, IFormCollection form, Func<OidcClient, IServiceProvider, Task<GrantResult>> grant, CancellationToken cancellationToken)
+    {
+        var registered = await RegisteredClientAsync(request, form, cancellationToken);
+        if (registered.Failure is { } failure)
+        {
+            return failure;
+        }
+
+        if (registered.Client is not { } client)
+        {
+            return ReadBasicClient(request) is null && form["client_id"].ToString().Length == 0
+                ? Error(OAuthErrors.InvalidRequest, "This grant needs the client_id of a registered client (RFC 6749 §4.1.3), or HTTP Basic client authentication.")
+                : ClientFailed(request);
+        }
+
+        var result = await grant(client, request.HttpContext.RequestServices);
+        if (result.Error is { } error)
+        {
+            return Error(error.Error, error.Description, error.Status);
+        }
+
+        var tokens = result.Tokens!;
+        return TypedResults.Ok(new OAuthTokenResponse(tokens.Access.Token, "Bearer", tokens.Access.ExpiresInSeconds, tokens.RefreshToken, result.IdToken, result.Scope));
+    }
+
+    /// <summary>
+    /// The registered client named by HTTP Basic or the client_id form field, authenticated
+    /// (RFC 6749 §2.3.1; a public client sends no secret). No client named: neither client nor failure.
+    /// </summary>
+    internal static async Task<(OidcClient? Client, JsonHttpResult<OAuthErrorResponse>? Failure)> RegisteredClientAsync(
+        HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
+    {
+        var basic = ReadBasicClient(request);
+        var formSecret = form["client_secret"].ToString();
+        if (basic is not null && formSecret.Length > 0)
+        {
+            return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
+        }
+
+        var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+        if (string.IsNullOrEmpty(clientId))
+        {
+            return (null, null);
+        }
+
+        var registry = request.HttpContext.RequestServices.GetRequiredService<ClientRegistry>();
+        if (await registry.FindAsync(clientId, cancellationToken) is null)
+        {
+            // Not a registered client: the password grant's free-form client_id, as before.
+            return (null, null);
+        }
+
+        var client = await registry.AuthenticateAsync(clientId, secret, cancellationToken);
+        return client is null ? (null, ClientFailed(request)) : (client, null);
+    }
+
+    internal static JsonHttpResult<OAuthErrorResponse> ClientFailed(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
+        return Error(OAuthErrors.InvalidClient, "Client authentication failed: a registered client sends its client_id (and a confidential client its client_secret) by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);
     }
 
     /// <summary>RFC 6749 §2.3.1: Basic credentials whose id and secret are form-urlencoded before base64.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using TokenServer.Oidc;
 using TokenServer.Tokens;
 
 namespace TokenServer.Auth;
@@ -18,7 +19,21 @@ public sealed record DiscoveryDocument(
     [property: JsonPropertyName("introspection_endpoint_auth_methods_supported")] IReadOnlyList<string> IntrospectionAuthMethods,
     [property: JsonPropertyName("subject_types_supported")] IReadOnlyList<string> SubjectTypes,
     [property: JsonPropertyName("id_token_signing_alg_values_supported")] IReadOnlyList<string> SigningAlgorithms,
-    [property: JsonPropertyName("claims_supported")] IReadOnlyList<string> Claims);
+    [property: JsonPropertyName("claims_supported")] IReadOnlyList<string> Claims,
+    [property: JsonPropertyName("authorization_endpoint")] string AuthorizationEndpoint,
+    [property: JsonPropertyName("userinfo_endpoint")] string UserInfoEndpoint,
+    [property: JsonPropertyName("end_session_endpoint")] string EndSessionEndpoint,
+    [property: JsonPropertyName("device_authorization_endpoint")] string DeviceAuthorizationEndpoint,
+    [property: JsonPropertyName("scopes_supported")] IReadOnlyList<string> Scopes,
+    [property: JsonPropertyName("response_modes_supported")] IReadOnlyList<string> ResponseModes,
+    [property: JsonPropertyName("code_challenge_methods_supported")] IReadOnlyList<string> CodeChallengeMethods,
+    [property: JsonPropertyName("prompt_values_supported")] IReadOnlyList<string> PromptValues,
+    [property: JsonPropertyName("claims_parameter_supported")] bool ClaimsParameterSupported,
+    [property: JsonPropertyName("request_parameter_supported")] bool RequestParameterSupported,
+    [property: JsonPropertyName("request_uri_parameter_supported")] bool RequestUriParameterSupported,
+    [property: JsonPropertyName("authorization_response_iss_parameter_supported")] bool IssParameterSupported,
+    [property: JsonPropertyName("backchannel_logout_supported")] bool BackchannelLogoutSupported,
+    [property: JsonPropertyName("backchannel_logout_session_supported")] bool BackchannelLogoutSessionSupported);
 
 /// <summary>Discovery (OpenID Connect Discovery 1.0 §3, RFC 8414) and the JWKS a resource server verifies tokens with.</summary>
 public static class WellKnownEndpoints
@@ -37,7 +52,7 @@ public static class WellKnownEndpoints
         return app;
     }
 
-    private static Ok<DiscoveryDocument> Discovery(IOptions<TokenOptions> options)
+    private static Ok<DiscoveryDocument> Discovery(IOptions<TokenOptions> options, IOptions<OidcOptions> oidc)
     {
         var o = options.Value;
         var root = o.Issuer.TrimEnd('/');
@@ -47,14 +62,28 @@ public static class WellKnownEndpoints
             $"{root}/api/v1/auth/token",
             $"{root}/api/v1/auth/revoke",
             $"{root}/api/v1/auth/introspect",
-            [OAuthEndpoints.GrantPassword, OAuthEndpoints.GrantRefreshToken, OAuthEndpoints.GrantClientCredentials],
-            ["token"],
+            [OidcGrantTypes.AuthorizationCode, OAuthEndpoints.GrantPassword, OAuthEndpoints.GrantRefreshToken, OAuthEndpoints.GrantClientCredentials, OidcGrantTypes.DeviceCode],
+            ["code"],
             // Public clients send no credentials; service users authenticate as RFC 6749 §2.3.1 allows.
             ["none", "client_secret_basic", "client_secret_post"],
             ["bearer"],
             ["bearer"],
             ["public"],
             SigningAlgorithms.Allowed,
-            ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "sid", "email", "preferred_username", "role", "dialect", "client_id"]));
+            ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "sid", "auth_time", "nonce", "amr", "azp", "name", "email", "email_verified", "preferred_username", "role", "dialect", "client_id", "scope"],
+            root + AuthorizeEndpoints.AuthorizePath,
+            root + OidcSessionEndpoints.UserInfoPath,
+            root + OidcSessionEndpoints.EndSessionPath,
+            root + DeviceEndpoints.DeviceAuthorizationPath,
+            OidcScopes.Supported(oidc.Value),
+            ["query"],
+            ["S256"],
+            ["none", "login", "consent"],
+            false,
+            false,
+            false,
+            true,
+            true,
+            true));
     }
 }

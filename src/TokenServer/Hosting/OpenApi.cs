@@ -9,6 +9,10 @@ internal static class OpenApi
 {
     private const string BearerScheme = "Bearer";
     private const string PasswordFlowScheme = "OAuth2Password";
+    private const string CodeFlowScheme = "OpenIdConnectCode";
+
+    /// <summary>The public client registered at start for Swagger UI (TokenServer:Oidc:SwaggerClient).</summary>
+    public const string SwaggerClientId = "swagger-ui";
 
     public static IServiceCollection AddOpenApiDocument(this IServiceCollection services)
     {
@@ -20,7 +24,8 @@ internal static class OpenApi
                 Title = "TokenServer",
                 Version = "v1",
                 Description = "Accounts, JWT access and refresh tokens, and the login dialects of research-data platforms. "
-                    + "Authorize with a pasted access token (Bearer) or with your email and password (OAuth2 password flow).",
+                    + "Authorize with a pasted access token (Bearer), with your email and password (OAuth2 password flow), "
+                    + "or by signing in on TokenServer's own page (authorization code flow with PKCE, client swagger-ui).",
             });
             o.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
             {
@@ -42,6 +47,25 @@ internal static class OpenApi
                     },
                 },
             });
+            o.AddSecurityDefinition(CodeFlowScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.OAuth2,
+                Description = "Sign in on TokenServer's sign-in page (authorization code flow with PKCE) as the registered client swagger-ui; leave client_secret empty.",
+                Flows = new OpenApiOAuthFlows
+                {
+                    AuthorizationCode = new OpenApiOAuthFlow
+                    {
+                        AuthorizationUrl = new Uri("/connect/authorize", UriKind.Relative),
+                        TokenUrl = new Uri("/api/v1/auth/token", UriKind.Relative),
+                        Scopes = new Dictionary<string, string>
+                        {
+                            ["openid"] = "Who you are",
+                            ["profile"] = "Your name and username",
+                            ["email"] = "Your email address",
+                        },
+                    },
+                },
+            });
             o.OperationFilter<AuthorizeOperationFilter>();
             o.OperationFilter<BodyDocumentationFilter>();
             o.CustomSchemaIds(t => t.FullName?.Replace("TokenServer.", string.Empty, StringComparison.Ordinal).Replace('+', '.'));
@@ -57,12 +81,17 @@ internal static class OpenApi
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "TokenServer v1");
             o.RoutePrefix = "swagger";
             o.EnablePersistAuthorization();
+            o.OAuthClientId(SwaggerClientId);
+            o.OAuthUsePkce();
+            o.OAuthScopes("openid", "profile", "email");
         });
     }
 
     /// <summary>Marks operations that need a token, so Swagger UI sends the Authorize token only where it matters.</summary>
     private sealed class AuthorizeOperationFilter : IOperationFilter
     {
+        private static readonly string[] Schemes = [BearerScheme, PasswordFlowScheme, CodeFlowScheme];
+
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
             var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
@@ -72,11 +101,11 @@ internal static class OpenApi
             }
 
             operation.Security ??= [];
-            operation.Security.Add(new OpenApiSecurityRequirement
+            // One requirement per scheme: any one of them is enough (OpenAPI 3 security alternatives).
+            foreach (var scheme in Schemes)
             {
-                [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
-                [new OpenApiSecuritySchemeReference(PasswordFlowScheme, context.Document)] = [],
-            });
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] });
+            }
         }
     }
 

@@ -64,6 +64,18 @@ public sealed class LoginSession
     public string? RevokedReason { get; set; }
     public string? UserAgent { get; set; }
     public string? ClientAddress { get; set; }
+
+    /// <summary>
+    /// The browser session (single sign-on, docs/oidc.md) this session was granted from, if any:
+    /// ending that session ends this one too (OpenID Connect RP-Initiated Logout 1.0 §2).
+    /// </summary>
+    public string? ParentSessionId { get; set; }
+
+    /// <summary>The OAuth scope granted to this session's client, repeated in every access token it issues (RFC 9068 §2.2.3).</summary>
+    public string? Scope { get; set; }
+
+    /// <summary>The <c>aud</c> of this session's access tokens when it is not the server's default.</summary>
+    public string? Audience { get; set; }
     public List<RefreshToken> RefreshTokens { get; set; } = [];
 }
 

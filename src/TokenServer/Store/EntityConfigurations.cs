@@ -58,7 +58,11 @@ internal sealed class LoginSessionConfiguration : IEntityTypeConfiguration<Login
         builder.Property(s => s.RevokedReason).HasMaxLength(64);
         builder.Property(s => s.UserAgent).HasMaxLength(256);
         builder.Property(s => s.ClientAddress).HasMaxLength(64);
+        builder.Property(s => s.ParentSessionId).HasMaxLength(40);
+        builder.Property(s => s.Scope).HasMaxLength(1000);
+        builder.Property(s => s.Audience).HasMaxLength(200);
         builder.HasIndex(s => s.AccountId);
+        builder.HasIndex(s => s.ParentSessionId);
         // The revocation cache polls for sessions revoked since its last look.
         builder.HasIndex(s => s.RevokedAt);
         builder.HasIndex(s => s.ExpiresAt);

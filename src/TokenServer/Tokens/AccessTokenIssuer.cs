@@ -22,6 +22,7 @@ public static class TokenClaims
     public const string Role = "role";
     public const string Email = "email";
     public const string PreferredUsername = "preferred_username";
+    public const string Scope = "scope";
     public const string AccessTokenType = "at+jwt";
 }
 
@@ -37,7 +38,8 @@ public sealed class AccessTokenIssuer(SigningKeyRing keys, IOptions<TokenOptions
         string clientId,
         TimeSpan lifetime,
         DateTimeOffset notAfter,
-        IReadOnlyDictionary<string, object>? extraClaims = null)
+        IReadOnlyDictionary<string, object>? extraClaims = null,
+        string? audience = null)
     {
         var now = time.GetUtcNow();
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
@@ -74,10 +76,17 @@ public sealed class AccessTokenIssuer(SigningKeyRing keys, IOptions<TokenOptions
         }
 
         var o = options.Value;
+        if (audience is not null && audience != o.Audience)
+        {
+            // RFC 9068 §3: the client's resource server, and this server (so /userinfo and the
+            // native routes still accept the token).
+            claims[JwtRegisteredClaimNames.Aud] = new[] { audience, o.Audience };
+        }
+
         var token = Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = o.Issuer,
-            Audience = o.Audience,
+            Audience = claims.ContainsKey(JwtRegisteredClaimNames.Aud) ? null : o.Audience,
             IssuedAt = issuedAt.UtcDateTime,
             NotBefore = issuedAt.UtcDateTime,
             Expires = expires.UtcDateTime,

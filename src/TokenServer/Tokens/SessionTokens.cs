@@ -13,7 +13,14 @@ public sealed record SessionRequest(
     TimeSpan AccessTokenLifetime,
     bool IssueRefreshToken,
     TimeSpan? SessionLifetime = null,
-    IReadOnlyDictionary<string, object>? ExtraClaims = null);
+    IReadOnlyDictionary<string, object>? ExtraClaims = null,
+    ClientGrant? Grant = null);
+
+/// <summary>
+/// What a registered OpenID Connect client was granted (docs/oidc.md): the browser session it came
+/// from, the scope, and the access tokens' audience. Kept on the session, so refreshes keep them.
+/// </summary>
+public sealed record ClientGrant(string ParentSessionId, string Scope, string? Audience);
 
 public sealed record IssuedTokens(IssuedAccessToken Access, string? RefreshToken, string SessionId);
 
@@ -73,7 +80,9 @@ public sealed class SessionTokens(
                 t.Session.Account.Email,
                 t.Session.Account.Username,
                 t.Session.Account.Role,
-                t.Session.Account.Status))
+                t.Session.Account.Status,
+                t.Session.Scope,
+                t.Session.Audience))
             .FirstOrDefault());
 
     public static TokenSubject SubjectOf(Account account) =>
@@ -96,6 +105,9 @@ public sealed class SessionTokens(
             ExpiresAt = now + (request.SessionLifetime ?? o.SessionLifetime),
             UserAgent = Truncate(context?.Request.Headers.UserAgent.ToString(), 256),
             ClientAddress = context?.Connection.RemoteIpAddress?.ToString(),
+            ParentSessionId = request.Grant?.ParentSessionId,
+            Scope = request.Grant?.Scope,
+            Audience = request.Grant?.Audience,
         };
         db.Sessions.Add(session);
 
@@ -105,7 +117,7 @@ public sealed class SessionTokens(
             refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
         }
 
-        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, request.ExtraClaims);
+        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithScope(request.ExtraClaims, session.Scope), session.Audience);
         await db.SaveChangesAsync(cancellationToken);
 
         // A change to the account (role, status, credentials, deletion) commits first and then
@@ -121,6 +133,31 @@ public sealed class SessionTokens(
         }
 
         return new IssuedTokens(access, refresh, session.Id);
+    }
+
+    /// <summary>
+    /// Starts a session that hands out no token itself: a browser's single sign-on session, held by
+    /// a cookie. Sessions granted from it to registered clients end with it.
+    /// </summary>
+    public async Task<LoginSession> StartBrowserSessionAsync(Account account, string dialect, string clientId, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var context = http.HttpContext;
+        var session = new LoginSession
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            AccountId = account.Id,
+            Dialect = dialect,
+            ClientId = clientId,
+            CreatedAt = now,
+            LastUsedAt = now,
+            ExpiresAt = now + lifetime,
+            UserAgent = Truncate(context?.Request.Headers.UserAgent.ToString(), 256),
+            ClientAddress = context?.Connection.RemoteIpAddress?.ToString(),
+        };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return session;
     }
 
     /// <summary>
@@ -175,7 +212,7 @@ public sealed class SessionTokens(
         await db.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), cancellationToken);
         var refresh = AddRefreshToken(row.SessionId, row.SessionExpiresAt, now);
         var subject = new TokenSubject(row.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Email, row.Username, row.Role);
-        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt);
+        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt, WithScope(null, row.Scope), row.Audience);
         audit.Record(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -199,23 +236,41 @@ public sealed class SessionTokens(
         return row is null ? null : (row.SessionId, row.AccountId);
     }
 
-    /// <summary>Revokes one session: its refresh tokens and every access token carrying its <c>sid</c>.</summary>
+    /// <summary>
+    /// Revokes one session: its refresh tokens and every access token carrying its <c>sid</c>, and
+    /// likewise every session granted from it (a browser session's clients, docs/oidc.md).
+    /// </summary>
     public async Task<bool> RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var expiresAt = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId).Select(s => (DateTimeOffset?)s.ExpiresAt).FirstOrDefaultAsync(cancellationToken);
-        if (expiresAt is null)
+        var targets = await db.Sessions.AsNoTracking()
+            .Where(s => s.Id == sessionId || (s.ParentSessionId == sessionId && s.RevokedAt == null))
+            .Select(s => new { s.Id, s.ExpiresAt })
+            .ToListAsync(cancellationToken);
+        if (!targets.Any(t => t.Id == sessionId))
         {
             return false;
         }
 
+        var ids = targets.Select(t => t.Id).ToList();
         await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
         var changed = await db.Sessions
             .Where(s => s.Id == sessionId && s.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-        await PublishAsync(RevocationKinds.Session, [(sessionId, expiresAt.Value)], now, cancellationToken);
+        if (ids.Count > 1)
+        {
+            await db.Sessions
+                .Where(s => ids.Contains(s.Id) && s.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
+        }
+
+        await PublishAsync(RevocationKinds.Session, [.. targets.Select(t => (t.Id, t.ExpiresAt))], now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        revocations.AddSession(sessionId, expiresAt.Value);
+        foreach (var t in targets)
+        {
+            revocations.AddSession(t.Id, t.ExpiresAt);
+        }
+
         return changed == 1;
     }
 
@@ -310,7 +365,12 @@ public sealed class SessionTokens(
         string Email,
         string? Username,
         string Role,
-        string Status);
+        string Status,
+        string? Scope,
+        string? Audience);
+
+    private static IReadOnlyDictionary<string, object>? WithScope(IReadOnlyDictionary<string, object>? claims, string? scope) =>
+        scope is null ? claims : new Dictionary<string, object>(claims ?? new Dictionary<string, object>(), StringComparer.Ordinal) { [TokenClaims.Scope] = scope };
 
     private static string? Truncate(string? value, int max) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= max ? value : value[..max];

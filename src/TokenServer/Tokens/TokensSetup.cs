@@ -33,6 +33,7 @@ public static class TokensSetup
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<IdTokenIssuer>();
         services.AddSingleton<RevocationList>();
         services.AddSingleton<SignatureCache>();
         services.AddScoped<SessionTokens>();

@@ -47,7 +47,8 @@ public sealed class OAuthEndpointTests : IDisposable
 
     [Theory]
     [InlineData("password", "nobody@example.org", "wrong-password", "invalid_grant")]
-    [InlineData("authorization_code", "", "", "unsupported_grant_type")]
+    [InlineData("implicit", "", "", "unsupported_grant_type")]
+    [InlineData("authorization_code", "", "", "invalid_request")]
     [InlineData("", "", "", "invalid_request")]
     [InlineData("password", "", "", "invalid_request")]
     public async Task TokenEndpoint_Errors_FollowRfc6749Section52(string grant, string username, string password, string error)
