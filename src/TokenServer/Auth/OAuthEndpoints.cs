@@ -58,6 +58,12 @@ public static class OAuthEndpoints
                 }
 
                 var result = await credentials.CheckAsync(username, password, AuthEndpoints.Dialect, cancellationToken);
+                if (result.Failure == CredentialFailure.SsoRequired)
+                {
+                    // RFC 6749 §5.2: the grant is refused for this resource owner; the description says why.
+                    return Error(OAuthErrors.InvalidGrant, result.SsoMessage);
+                }
+
                 if (!result.Succeeded)
                 {
                     return Error(OAuthErrors.InvalidGrant, "The username and password do not match an active account.");

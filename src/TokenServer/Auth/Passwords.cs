@@ -17,6 +17,12 @@ public sealed class PasswordOptions
 
     public int MaxLength { get; set; } = 1024;
 
+    /// <summary>
+    /// Refuse a new password that is on the bundled list of the most common ones (CONTRACTS.md
+    /// "Passwords"). Only a demo replaying the seeds' "pass123" has a reason to switch it off.
+    /// </summary>
+    public bool RefuseCommonPasswords { get; set; } = true;
+
     /// <summary>BCrypt computations allowed at once; 0 (the default) means one per processor core.</summary>
     public int MaxConcurrentHashes { get; set; }
 
@@ -245,7 +251,7 @@ public static class PasswordPolicy
             return "The password must not be your email address.";
         }
 
-        if (Common.Value.Contains(normalized.ToLowerInvariant()))
+        if (options.RefuseCommonPasswords && Common.Value.Contains(normalized.ToLowerInvariant()))
         {
             return "This password is on the list of the most common passwords, which attackers try first. Choose a less common one, such as a few unrelated words.";
         }

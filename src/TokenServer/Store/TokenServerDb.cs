@@ -19,6 +19,7 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
     public DbSet<RevokedToken> RevokedTokens => Set<RevokedToken>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<AccountChange> AccountChanges => Set<AccountChange>();
+    public DbSet<LoginThrottle> LoginThrottles => Set<LoginThrottle>();
 
     /// <summary>The Data Protection key ring, kept here so every instance and every restart can read the signing keys.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -16,6 +16,7 @@ public static class UsersSetup
         services.AddSingleton<IValidateOptions<BootstrapOptions>, BootstrapOptionsValidator>();
         services.AddSingleton<PasswordHasher>();
         services.AddScoped<CredentialChecker>();
+        services.AddScoped<LoginThrottles>();
         services.AddScoped<AccountRegistry>();
         services.AddHostedService<AdminBootstrap>();
         return builder;

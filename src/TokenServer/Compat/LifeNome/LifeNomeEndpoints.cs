@@ -48,6 +48,12 @@ public static class LifeNomeEndpoints
         }
 
         var result = await credentials.CheckAsync(r!.Username, r.Password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.SsoRequired)
+        {
+            // DRF's PermissionDenied: 403 {detail}.
+            return TypedResults.Json(new LifeNomeDetail(result.SsoMessage), statusCode: StatusCodes.Status403Forbidden);
+        }
+
         if (!result.Succeeded)
         {
             // One body for unknown account, wrong password, locked and disabled (ARCHITECTURE.md habit 6).

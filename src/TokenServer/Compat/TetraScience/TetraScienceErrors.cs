@@ -16,9 +16,8 @@ public static class TetraScienceErrors
         Create(StatusCodes.Status401Unauthorized, "Invalid email or password.");
 
     /// <summary>The seed: with SSO on, "you must get your JSON Web Token (JWT) from your TDP account page".</summary>
-    public static JsonHttpResult<TetraScienceError> SsoRequired(string slug) =>
-        Create(StatusCodes.Status403Forbidden,
-            $"Single sign-on is enabled for organization '{slug}', so password login is disabled. Sign in through your identity provider and take the four-hour token from your account page (POST /api/v1/auth/personal-token).");
+    public static JsonHttpResult<TetraScienceError> SsoRequired(string message) =>
+        Create(StatusCodes.Status403Forbidden, message);
 
     /// <summary>The <c>x-org-slug</c> refusals in this dialect's shape, for <see cref="OrganizationContextExtensions.RequireOrganizationContext{TBuilder}"/>.</summary>
     public static IResult OrganizationContext(OrganizationContextFailure failure) => failure == OrganizationContextFailure.MissingHeader
