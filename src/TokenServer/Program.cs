@@ -29,6 +29,7 @@ app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>(
 
 app.UseHosting();
 app.UseRouting();
+app.UseStoreFailures();
 app.UseCredentialLimits();
 app.UsePresentedTokens();
 app.UseAuthentication();

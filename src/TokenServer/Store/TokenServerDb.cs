@@ -82,7 +82,10 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
         {
             try
             {
-                Gate()?.Wait();
+                if (Gate() is { } gate && !gate.Wait(TimeSpan.FromMilliseconds(SqliteBusyTimeout.Milliseconds)))
+                {
+                    throw new StoreBusyException("This process's SQLite writers queued longer than the busy timeout.");
+                }
             }
             catch
             {
@@ -100,7 +103,12 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
         {
             try
             {
-                await gate.WaitAsync(cancellationToken);
+                // Bounded like SQLite's own busy handler: a queue this long means another
+                // process holds the file (Hosting/StoreFailures.cs answers 503).
+                if (!await gate.WaitAsync(TimeSpan.FromMilliseconds(SqliteBusyTimeout.Milliseconds), cancellationToken))
+                {
+                    throw new StoreBusyException("This process's SQLite writers queued longer than the busy timeout.");
+                }
             }
             catch
             {

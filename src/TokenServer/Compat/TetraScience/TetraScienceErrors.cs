@@ -46,6 +46,7 @@ public static class TetraScienceErrors
             AuthFailureKind.InvalidToken => Create(StatusCodes.Status401Unauthorized, "The token is invalid, expired or revoked. Log in again at POST /login."),
             AuthFailureKind.Forbidden => Create(StatusCodes.Status403Forbidden, "Your role does not allow this."),
             AuthFailureKind.RateLimited => Create(StatusCodes.Status429TooManyRequests, "Too many login attempts from your address. Retry after the number of seconds in Retry-After."),
+            AuthFailureKind.StoreUnavailable => Create(StatusCodes.Status503ServiceUnavailable, "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."),
             AuthFailureKind.Overloaded => Create(StatusCodes.Status503ServiceUnavailable, "The server is busy. Retry after the number of seconds in Retry-After."),
             AuthFailureKind.AmbiguousToken => Create(StatusCodes.Status400BadRequest, "The request carries two different tokens. Send exactly one."),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
