@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
 using TokenServer.Store;
@@ -25,12 +25,14 @@ public static class OAuthEndpoints
         group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type password, refresh_token or client_credentials");
-        group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
+        // Revocation and introspection authenticate their caller themselves: a bearer token or a
+        // client's id and secret (RFC 7009 §2.1, RFC 7662 §2.1, RFC 6749 §2.3.1), see AuthenticateCallerAsync.
+        group.MapPost("/revoke", Revoke).DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
-        group.MapPost("/introspect", Introspect).RequireAuthorization(Policies.Admin).DisableAntiforgery()
+        group.MapPost("/introspect", Introspect).DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
-            .WithSummary("Describe a token (RFC 7662); admin only");
+            .WithSummary("Describe a token (RFC 7662); for an admin's bearer token or a service user's client id and secret");
         return app;
     }
 
@@ -149,13 +151,55 @@ public static class OAuthEndpoints
     }
 
     /// <summary>
+    /// The caller of revocation or introspection: a client authenticated as RFC 6749 §2.3.1 says
+    /// (a service user's client id and secret, by HTTP Basic or form fields, one way only), or the
+    /// account of a bearer token. A failure is the §5.2 answer to send.
+    /// </summary>
+    private static async Task<(OAuthCaller? Caller, JsonHttpResult<OAuthErrorResponse>? Failure)> AuthenticateCallerAsync(
+        HttpRequest request, IFormCollection form, ClaimsPrincipal user, ServiceUserCredentials clients, CancellationToken cancellationToken)
+    {
+        var basic = ReadBasicClient(request);
+        var formSecret = form["client_secret"].ToString();
+        if (basic is not null || formSecret.Length > 0)
+        {
+            if (basic is not null && formSecret.Length > 0)
+            {
+                return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
+            }
+
+            var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+            if (await clients.CheckAsync(clientId, secret, cancellationToken) is { } client)
+            {
+                return (new OAuthCaller(client.Id, IsAdmin: false, clientId), null);
+            }
+
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
+            return (null, Error(OAuthErrors.InvalidClient, "Client authentication failed: send a service user's client_id and client_secret by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized));
+        }
+
+        if (user.AccountId() is { } accountId)
+        {
+            return (new OAuthCaller(accountId, user.HasClaim(TokenClaims.Role, AccountRoles.Admin), null), null);
+        }
+
+        // RFC 6750 §3: a token was presented but did not validate, or none was.
+        var presented = (await request.HttpContext.AuthenticateAsync()).Failure is not null;
+        request.HttpContext.Response.Headers.WWWAuthenticate = presented ? "Bearer error=\"invalid_token\"" : "Bearer, Basic realm=\"tokenserver\"";
+        return (null, presented
+            ? Error("invalid_token", "The access token is malformed, expired or revoked.", StatusCodes.Status401Unauthorized)
+            : Error(OAuthErrors.InvalidClient, "Authenticate with 'Authorization: Bearer <access_token>' or with a service user's client_id and client_secret (HTTP Basic or form fields).", StatusCodes.Status401Unauthorized));
+    }
+
+    private sealed record OAuthCaller(long AccountId, bool IsAdmin, string? ClientId);
+
+    /// <summary>
     /// RFC 7009. A refresh token ends its whole session (§2.1: access tokens of the same grant
     /// go too); an access token is revoked by its jti. A caller may revoke only its own tokens,
     /// an admin anyone's. An unknown, invalid or foreign token still answers 200 (§2.2), so the
     /// endpoint reveals nothing about tokens it is shown.
     /// </summary>
     private static async Task<Results<Ok, JsonHttpResult<OAuthErrorResponse>>> Revoke(
-        HttpRequest request, ClaimsPrincipal user, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, ClaimsPrincipal user, ServiceUserCredentials clients, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -169,8 +213,13 @@ public static class OAuthEndpoints
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
         }
 
-        var callerId = user.AccountId();
-        var isAdmin = user.HasClaim(TokenClaims.Role, AccountRoles.Admin);
+        var (caller, failure) = await AuthenticateCallerAsync(request, form, user, clients, cancellationToken);
+        if (caller is null)
+        {
+            return failure!;
+        }
+
+        var (callerId, isAdmin) = (caller.AccountId, caller.IsAdmin);
         if (OpaqueTokens.LooksValid(token))
         {
             if (await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is { } owner && (owner.AccountId == callerId || isAdmin))
@@ -181,7 +230,7 @@ public static class OAuthEndpoints
             }
         }
         else if (await inspector.ValidateAsync(token) is { } jwt
-            && (jwt.Subject == user.FindFirstValue(JwtRegisteredClaimNames.Sub) || isAdmin))
+            && (jwt.Subject == callerId.ToString(System.Globalization.CultureInfo.InvariantCulture) || isAdmin))
         {
             await sessions.RevokeAccessTokenAsync(jwt.Id, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), cancellationToken);
             audit.Record(AuditEventTypes.TokenRevoked, long.TryParse(jwt.Subject, out var subject) ? subject : null, "access token", callerId);
@@ -192,7 +241,7 @@ public static class OAuthEndpoints
     }
 
     private static async Task<Results<Ok<IntrospectionResponse>, JsonHttpResult<OAuthErrorResponse>>> Introspect(
-        HttpRequest request, AccessTokenInspector inspector, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, ClaimsPrincipal user, ServiceUserCredentials clients, AccessTokenInspector inspector, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -204,6 +253,18 @@ public static class OAuthEndpoints
         if (token.Length == 0)
         {
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
+        }
+
+        // CONTRACTS.md: an admin or a service client (a resource server checking tokens).
+        var (caller, failure) = await AuthenticateCallerAsync(request, form, user, clients, cancellationToken);
+        if (caller is null)
+        {
+            return failure!;
+        }
+
+        if (!caller.IsAdmin && caller.ClientId is null)
+        {
+            return Error("insufficient_scope", "Only an administrator or a service user's client (client_id and client_secret) may introspect tokens.", StatusCodes.Status403Forbidden);
         }
 
         if (OpaqueTokens.LooksValid(token))
