@@ -146,8 +146,15 @@ public static class FileEndpoints
         return TypedResults.Text(tsv.ToString(), "text/tab-separated-values; charset=utf-8");
     }
 
-    /// <summary>File names are the uploader's: a tab or newline in one would break the row.</summary>
-    private static string Tsv(string value) => value.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
+    /// <summary>
+    /// File names are the uploader's: a tab or newline in one would break the row, and a cell
+    /// that starts with = + - @ (or a tab or carriage return) is a formula to a spreadsheet. Such
+    /// a cell gets a leading apostrophe, as OWASP's "CSV Injection" page advises (JSON, the
+    /// other format, is left as it is).
+    /// </summary>
+    private static string Tsv(string value) =>
+        (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value)
+            .Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 
     private static async Task<Results<Ok<Page<StagedFileResponse>>, ValidationProblem>> ListStaged(
         HttpRequest request, ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)

@@ -103,7 +103,7 @@ public sealed class ResourceFileTests : IDisposable
         var run = await world.GetJsonAsync($"/api/v1/runs/{chain.Run}");
         var file = run.GetProperty("files")[0];
         JsonAssert.HasExactly(file, "name", "size", "md5", "url");
-        Assert.Equal($"http://localhost/api/v1/runs/{chain.Run}/download?file=reads.fastq", file.GetProperty("url").GetString());
+        Assert.Equal($"http://localhost:8000/api/v1/runs/{chain.Run}/download?file=reads.fastq", file.GetProperty("url").GetString());
 
         using (var whole = await world.Client.GetAsync($"/api/v1/runs/{chain.Run}/download"))
         {
@@ -191,6 +191,22 @@ public sealed class ResourceFileTests : IDisposable
 
         var byFormat = await world.GetJsonAsync($"/api/v1/filereport?accession={chain.Project}&format=json");
         Assert.Equal(chain.Run, byFormat[0].GetProperty("run_accession").GetString());
+    }
+
+    [Fact]
+    public async Task FileReport_NeutralisesSpreadsheetFormulas_AndLinksComeFromTheIssuerNotTheHostHeader()
+    {
+        var (curator, chain) = await PublicChainAsync();
+        await world.AttachAsync(curator, chain.Run, "=SUM(A1,A2).fastq", [1]);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/filereport?accession={chain.Run}");
+        request.Headers.Host = "evil.example";
+        using var tsv = await world.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, tsv.StatusCode);
+        var cells = (await tsv.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split('\t');
+        Assert.Equal("'=SUM(A1,A2).fastq", cells[5]);
+        Assert.StartsWith($"http://localhost:8000/api/v1/runs/{chain.Run}/download?file=", cells[8], StringComparison.Ordinal);
     }
 
     [Fact]
