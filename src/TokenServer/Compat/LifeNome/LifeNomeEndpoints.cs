@@ -24,7 +24,7 @@ public static class LifeNomeEndpoints
         group.MapPost("/auth/token/refresh/", Refresh).RequireCredentialRateLimit()
             .DocumentsBody<LifeNomeRefreshRequest>("application/json")
             .WithSummary("SimpleJWT TokenRefreshView: {refresh} -> {access, refresh} (the refresh token rotates)");
-        group.MapPost("/auth/token/verify/", Verify)
+        group.MapPost("/auth/token/verify/", Verify).RequireCredentialRateLimit()
             .DocumentsBody<LifeNomeVerifyRequest>("application/json")
             .WithSummary("SimpleJWT TokenVerifyView: {token} -> {} when the token is valid");
         group.MapLifeNomeSamples();

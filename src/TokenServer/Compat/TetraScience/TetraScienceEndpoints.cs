@@ -42,7 +42,7 @@ public static class TetraScienceEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapPersonalToken(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/auth/personal-token", PersonalToken).WithTags("Auth").RequireAuthorization().WithNoStore()
+        app.MapPost("/api/v1/auth/personal-token", PersonalToken).WithTags("Auth").RequireAuthorization().RequireCredentialRateLimit().WithNoStore()
             .WithSummary("A four-hour token for scripts, shaped like a TetraScience login token");
         return app;
     }
