@@ -209,5 +209,9 @@ public sealed class CredentialChecker(
         account.LockoutEnd = null;
         account.PasswordHash = newHash ?? account.PasswordHash;
         db.Entry(account).State = EntityState.Unchanged;
+
+        // Straight UPDATEs pass no change tracker: record the change, so cached profiles
+        // (last_login_at) are forgotten here and on the other instances when the audit is saved.
+        db.AccountChanges.Add(new AccountChange { AccountId = account.Id, ChangedAt = now });
     }
 }

@@ -33,6 +33,15 @@ public static class StoreFailures
         return false;
     }
 
+    /// <summary>
+    /// A write that lost a race: the concurrency token changed, or a unique or foreign-key
+    /// constraint refused it (SQLite SQLITE_CONSTRAINT, PostgreSQL class 23).
+    /// </summary>
+    public static bool IsConflict(DbUpdateException exception) =>
+        exception is DbUpdateConcurrencyException
+        || exception.InnerException is SqliteException { SqliteErrorCode: 19 }
+        || exception.InnerException is Npgsql.PostgresException { SqlState: ['2', '3', ..] };
+
     /// <summary>SQLite's "the file is locked by another connection" (SQLITE_BUSY, SQLITE_LOCKED).</summary>
     public static bool IsSqliteBusy(Exception exception)
     {
@@ -56,12 +65,12 @@ internal sealed class StoreFailureMiddleware(RequestDelegate next, ILogger<Store
         {
             await next(context);
         }
-        catch (DbUpdateConcurrencyException conflict) when (!context.Response.HasStarted)
+        catch (DbUpdateException conflict) when (!context.Response.HasStarted && StoreFailures.IsConflict(conflict))
         {
-            logger.LogInformation("Refused {Path}: the record changed while the request was writing it ({Reason})", context.Request.Path, conflict.Message);
+            logger.LogInformation("Refused {Path}: the record changed while the request was writing it ({Reason})", context.Request.Path, conflict.InnerException?.Message ?? conflict.Message);
             context.Response.Clear();
             await Problems.Create(StatusCodes.Status409Conflict, "Changed meanwhile",
-                "The record was changed by another request (a password change, a login or an administrator) while this one was writing it. Read it again and retry.").ExecuteAsync(context);
+                "Another request changed the same record at the same moment (a password change, an administrator, or a second copy of this request). Read it again and retry if it still applies.").ExecuteAsync(context);
         }
         catch (Exception failure) when (!context.Response.HasStarted && StoreFailures.IsStoreFailure(failure))
         {

@@ -194,6 +194,25 @@ public sealed class ResourceFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Attach_TheSameStagedFileConcurrently_OneSucceeds_TheOthersGet409_NeverA500()
+    {
+        var (curator, chain) = await PublicChainAsync();
+        using var uploaded = await world.UploadAsync(curator, "race.fastq", [1, 2, 3]);
+        var staged = (await uploaded.ReadJsonAsync()).GetProperty("id").GetInt64();
+
+        var attaches = Enumerable.Range(0, 4).Select(_ => world.SendAsync(HttpMethod.Post, $"/api/v1/runs/{chain.Run}/files", curator, new { staged_file_id = staged }));
+        var statuses = new List<HttpStatusCode>();
+        foreach (var response in await Task.WhenAll(attaches))
+        {
+            statuses.Add(response.StatusCode);
+            response.Dispose();
+        }
+
+        Assert.Single(statuses, s => s == HttpStatusCode.Created);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+    }
+
+    [Fact]
     public async Task FileReport_NeutralisesSpreadsheetFormulas_AndLinksComeFromTheIssuerNotTheHostHeader()
     {
         var (curator, chain) = await PublicChainAsync();

@@ -86,6 +86,34 @@ public sealed class StoreFailureTests : IDisposable
 #endif
 
     [Fact]
+    public async Task PasswordChange_RacingLoginsAndAnAdminPatch_EachSucceedsOrGets409_NeverA500()
+    {
+        var client = factory.CreateClient();
+        var account = await client.RegisterAsync("racer@example.org");
+        var id = account.GetProperty("id").GetInt64();
+        var own = await client.LoginAsync("racer@example.org");
+        var admin = await client.LoginAdminAsync();
+
+        var requests = new List<Task<HttpResponseMessage>>
+        {
+            client.PostJsonWithTokenAsync("/api/v1/auth/password", new { current_password = Api.Password, new_password = "a-brand-new-secret-9" }, own.AccessToken),
+            client.PostAsJsonAsync("/api/v1/auth/login", new { email = "racer@example.org", password = Api.Password }),
+            client.PostAsJsonAsync("/api/v1/auth/login", new { email = "racer@example.org", password = Api.Password }),
+        };
+        for (var i = 0; i < 3; i++)
+        {
+            var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/admin/accounts/{id}") { Content = JsonContent.Create(new { role = i % 2 == 0 ? "curator" : "researcher" }) }.WithBearer(admin.AccessToken);
+            requests.Add(client.SendAsync(patch));
+        }
+
+        foreach (var response in await Task.WhenAll(requests))
+        {
+            Assert.True((int)response.StatusCode < 500, $"{response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}");
+            response.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task BootstrapAdmin_SkippedBecauseTheEmailIsTaken_LogsAWarning()
     {
         var client = factory.CreateClient();
