@@ -44,6 +44,7 @@ app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>(
 app.UseHosting();
 app.UsePages();
 app.UseRouting();
+app.UseStoreFailures();
 app.UseCredentialLimits();
 app.UsePresentedTokens();
 app.UseAuthentication();

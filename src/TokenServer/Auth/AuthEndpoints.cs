@@ -94,6 +94,11 @@ public static class AuthEndpoints
         }
 
         var result = await credentials.CheckAsync(login, r.Password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.SsoRequired)
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "Single sign-on required", result.SsoMessage);
+        }
+
         if (!result.Succeeded)
         {
             return InvalidCredentials();

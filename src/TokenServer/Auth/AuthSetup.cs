@@ -14,6 +14,7 @@ public static class AuthSetup
         services.AddSingleton<IValidateOptions<LockoutOptions>, LockoutOptionsValidator>();
         services.AddSingleton<PasswordHasher>();
         services.AddScoped<CredentialChecker>();
+        services.AddScoped<LoginThrottles>();
         return builder;
     }
 }

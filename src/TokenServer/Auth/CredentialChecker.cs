@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Hosting;
 using TokenServer.Store;
 
 namespace TokenServer.Auth;
@@ -8,8 +9,14 @@ public sealed class LockoutOptions
 {
     public const string Section = "TokenServer:Lockout";
 
-    /// <summary>Consecutive failures after which the account is locked.</summary>
+    /// <summary>Consecutive failures for one login name from one client address after which that address is locked out of it.</summary>
     public int Threshold { get; set; } = 5;
+
+    /// <summary>
+    /// Failures for one login name from all addresses together after which it is locked for
+    /// everyone: the ceiling that stops a guesser with many addresses (docs/security.md "Lockout").
+    /// </summary>
+    public int AccountThreshold { get; set; } = 100;
 
     /// <summary>First lockout; each further failure doubles it.</summary>
     public TimeSpan BaseDuration { get; set; } = TimeSpan.FromMinutes(1);
@@ -20,9 +27,9 @@ public sealed class LockoutOptions
 internal sealed class LockoutOptionsValidator : IValidateOptions<LockoutOptions>
 {
     public ValidateOptionsResult Validate(string? name, LockoutOptions o) =>
-        o.Threshold >= 1 && o.BaseDuration > TimeSpan.Zero && o.MaxDuration >= o.BaseDuration
+        o.Threshold >= 1 && o.AccountThreshold >= o.Threshold && o.BaseDuration > TimeSpan.Zero && o.MaxDuration >= o.BaseDuration
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("TokenServer:Lockout needs Threshold >= 1 and 0 < BaseDuration <= MaxDuration.");
+            : ValidateOptionsResult.Fail("TokenServer:Lockout needs Threshold >= 1, AccountThreshold >= Threshold and 0 < BaseDuration <= MaxDuration.");
 }
 
 public enum CredentialFailure
@@ -31,11 +38,28 @@ public enum CredentialFailure
     InvalidCredentials,
     LockedOut,
     Disabled,
+
+    /// <summary>The password is right, but the account belongs to an organization with single sign-on on: no token by password.</summary>
+    SsoRequired,
 }
 
-public sealed record CredentialResult(Account? Account, CredentialFailure Failure)
+/// <summary>What a password check is for: a login that hands out tokens, or re-entering the password to change it.</summary>
+public enum CredentialUse
+{
+    Login,
+    Reauthenticate,
+}
+
+/// <param name="Account">The account, when the check succeeded.</param>
+/// <param name="Failure">Why it failed, or <see cref="CredentialFailure.None"/>.</param>
+/// <param name="SsoOrganization">With <see cref="CredentialFailure.SsoRequired"/>: the slug of the organization that requires single sign-on.</param>
+public sealed record CredentialResult(Account? Account, CredentialFailure Failure, string? SsoOrganization = null)
 {
     public bool Succeeded => Failure == CredentialFailure.None;
+
+    /// <summary>What every front door says, in its own shape, to a member of a single sign-on organization who logged in by password.</summary>
+    public string SsoMessage =>
+        $"Single sign-on is enabled for organization '{SsoOrganization}', so password login is disabled. Sign in through your identity provider and take the four-hour token from your account page (POST /api/v1/auth/personal-token).";
 }
 
 /// <summary>
@@ -47,12 +71,20 @@ public sealed class CredentialChecker(
     TokenServerDb db,
     PasswordHasher hasher,
     AuditLog audit,
-    IOptions<LockoutOptions> lockout,
+    LoginThrottles throttles,
+    IHttpContextAccessor http,
     TimeProvider time)
 {
     public static string Normalize(string value) => value.Trim().ToUpperInvariant();
 
-    public async Task<CredentialResult> CheckAsync(string? login, string? password, string dialect, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks a password. While a lock applies to this login name from this client address the
+    /// answer carries <c>Retry-After</c> with the lock's remaining time: the same for an unknown
+    /// name and a known one, and for a right and a wrong password, so it tells nobody whether the
+    /// account exists or the password was right, and tells its owner when to try again
+    /// (docs/security.md "Lockout").
+    /// </summary>
+    public async Task<CredentialResult> CheckAsync(string? login, string? password, string dialect, CancellationToken cancellationToken, CredentialUse use = CredentialUse.Login)
     {
         if (string.IsNullOrWhiteSpace(login) || string.IsNullOrEmpty(password) || login.Length > 320 || password.Length > 4096)
         {
@@ -61,23 +93,30 @@ public sealed class CredentialChecker(
         }
 
         var normalized = Normalize(login);
+        var loginHash = LoginThrottles.HashOf(normalized);
+        var address = ClientAddress.PartitionOf(http.HttpContext?.Connection.RemoteIpAddress);
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.NormalizedEmail == normalized || a.NormalizedUsername == normalized, cancellationToken);
+        var check = account is null
+            ? new PasswordCheck(false, false)
+            : await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
         if (account is null)
         {
+            // The same work as a real check, so timing does not tell (ARCHITECTURE.md habit 6).
             await hasher.VerifyDummyAsync(password, cancellationToken);
-            audit.Record(AuditEventTypes.LoginFailed, null, "unknown account", dialect: dialect);
-            await db.SaveChangesAsync(cancellationToken);
-            return new CredentialResult(null, CredentialFailure.InvalidCredentials);
         }
 
-        var check = await hasher.VerifyAsync(password, account.PasswordHash, cancellationToken);
         var now = time.GetUtcNow();
+        var lockedUntil = await throttles.LockedUntilAsync(loginHash, address, now, cancellationToken);
         CredentialFailure failure;
-        if (account.Status != AccountStatuses.Active)
+        if (account is null)
+        {
+            failure = CredentialFailure.InvalidCredentials;
+        }
+        else if (account.Status != AccountStatuses.Active)
         {
             failure = CredentialFailure.Disabled;
         }
-        else if (account.LockoutEnd > now)
+        else if (lockedUntil is not null)
         {
             // During a lockout even the right password gets no token.
             failure = CredentialFailure.LockedOut;
@@ -87,49 +126,92 @@ public sealed class CredentialChecker(
             failure = check.Valid ? CredentialFailure.None : CredentialFailure.InvalidCredentials;
         }
 
+        if (!check.Valid)
+        {
+            var (newLock, accountWide) = await throttles.RecordFailureAsync(loginHash, address, now, cancellationToken);
+            if (newLock is not null && (lockedUntil is null || newLock > lockedUntil))
+            {
+                lockedUntil = newLock;
+                audit.Record(AuditEventTypes.LockedOut, account?.Id, $"locked until {newLock:O} {(accountWide ? "from every address" : "from " + address)}");
+                if (accountWide && account is not null)
+                {
+                    await db.WriteAsync(() => db.Accounts.Where(a => a.Id == account.Id).ExecuteUpdateAsync(u => u.SetProperty(a => a.LockoutEnd, newLock), cancellationToken), cancellationToken);
+                }
+            }
+        }
+
+        if (lockedUntil is { } end && http.HttpContext is { } context)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling((end - now).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        string? sso = null;
+        if (failure == CredentialFailure.None && use == CredentialUse.Login)
+        {
+            // Only after the password matched, so the answer reveals the organization to nobody
+            // who does not know it.
+            sso = await db.Memberships.AsNoTracking().Where(m => m.AccountId == account!.Id && m.Organization.SsoEnabled)
+                .Select(m => m.Organization.Slug).OrderBy(slug => slug).FirstOrDefaultAsync(cancellationToken);
+            if (sso is not null)
+            {
+                failure = CredentialFailure.SsoRequired;
+            }
+        }
+
+        if (check.Valid && lockedUntil is null)
+        {
+            await throttles.ClearAsync(loginHash, address, cancellationToken);
+        }
+
         if (failure == CredentialFailure.None)
         {
-            account.FailedLoginCount = 0;
-            account.LockoutEnd = null;
-            account.LastLoginAt = now;
-            if (check.NeedsRehash)
-            {
-                account.PasswordHash = await hasher.HashAsync(password, cancellationToken);
-            }
-
-            audit.Record(AuditEventTypes.LoginSucceeded, account.Id, dialect: dialect);
+            await RecordLoginAsync(account!, password, check.NeedsRehash, now, cancellationToken);
+            audit.Record(AuditEventTypes.LoginSucceeded, account!.Id, dialect: dialect);
         }
         else
         {
-            if (!check.Valid)
-            {
-                RegisterFailure(account, now);
-            }
-
-            audit.Record(AuditEventTypes.LoginFailed, account.Id, failure switch
+            audit.Record(AuditEventTypes.LoginFailed, account?.Id, failure switch
             {
                 CredentialFailure.Disabled => "account disabled",
                 CredentialFailure.LockedOut => "account locked",
+                CredentialFailure.SsoRequired => $"password login refused: organization {sso} requires single sign-on",
+                _ when account is null => "unknown account",
                 _ => "wrong password",
             }, dialect: dialect);
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return new CredentialResult(failure == CredentialFailure.None ? account : null, failure);
+        return new CredentialResult(failure == CredentialFailure.None ? account : null, failure, sso);
     }
 
-    private void RegisterFailure(Account account, DateTimeOffset now)
+    /// <summary>
+    /// Straight UPDATEs, not the tracked entity: a login that races a password change or an admin's
+    /// change of the account must neither fail on the account's concurrency token nor overwrite
+    /// what they wrote. The rehash (a stronger work factor) lands only if the password is still
+    /// the one just checked.
+    /// </summary>
+    private async Task RecordLoginAsync(Account account, string password, bool rehash, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var o = lockout.Value;
-        account.FailedLoginCount++;
-        if (account.FailedLoginCount < o.Threshold)
-        {
-            return;
-        }
+        var stamp = account.SecurityStamp;
+        var newHash = rehash ? await hasher.HashAsync(password, cancellationToken) : null;
+        await db.WriteAsync(
+            async () =>
+            {
+                await db.Accounts.Where(a => a.Id == account.Id)
+                    .ExecuteUpdateAsync(u => u.SetProperty(a => a.LastLoginAt, now).SetProperty(a => a.LockoutEnd, (DateTimeOffset?)null), cancellationToken);
+                return newHash is null
+                    ? 0
+                    : await db.Accounts.Where(a => a.Id == account.Id && a.SecurityStamp == stamp)
+                        .ExecuteUpdateAsync(u => u.SetProperty(a => a.PasswordHash, newHash), cancellationToken);
+            },
+            cancellationToken);
+        account.LastLoginAt = now;
+        account.LockoutEnd = null;
+        account.PasswordHash = newHash ?? account.PasswordHash;
+        db.Entry(account).State = EntityState.Unchanged;
 
-        var doublings = Math.Min(account.FailedLoginCount - o.Threshold, 20);
-        var duration = TimeSpan.FromTicks(Math.Min(o.BaseDuration.Ticks * (1L << doublings), o.MaxDuration.Ticks));
-        account.LockoutEnd = now + duration;
-        audit.Record(AuditEventTypes.LockedOut, account.Id, $"locked for {duration}");
+        // Straight UPDATEs pass no change tracker: record the change, so cached profiles
+        // (last_login_at) are forgotten here and on the other instances when the audit is saved.
+        db.AccountChanges.Add(new AccountChange { AccountId = account.Id, ChangedAt = now });
     }
 }

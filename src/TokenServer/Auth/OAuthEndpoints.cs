@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
@@ -25,12 +26,14 @@ public static class OAuthEndpoints
         group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type authorization_code (with PKCE), password, refresh_token or client_credentials");
-        group.MapPost("/revoke", Revoke).RequireAuthorization().DisableAntiforgery()
+        // Revocation and introspection authenticate their caller themselves: a bearer token or a
+        // client's id and secret (RFC 7009 §2.1, RFC 7662 §2.1, RFC 6749 §2.3.1), see AuthenticateCallerAsync.
+        group.MapPost("/revoke", Revoke).DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
-        group.MapPost("/introspect", Introspect).RequireAuthorization(Policies.Admin).DisableAntiforgery()
+        group.MapPost("/introspect", Introspect).DisableAntiforgery()
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
-            .WithSummary("Describe a token (RFC 7662); admin only");
+            .WithSummary("Describe a token (RFC 7662); for an admin's bearer token or a service user's client id and secret");
         return app;
     }
 
@@ -58,6 +61,12 @@ public static class OAuthEndpoints
                 }
 
                 var result = await credentials.CheckAsync(username, password, AuthEndpoints.Dialect, cancellationToken);
+                if (result.Failure == CredentialFailure.SsoRequired)
+                {
+                    // RFC 6749 §5.2: the grant is refused for this resource owner; the description says why.
+                    return Error(OAuthErrors.InvalidGrant, result.SsoMessage);
+                }
+
                 if (!result.Succeeded)
                 {
                     return Error(OAuthErrors.InvalidGrant, "The username and password do not match an active account.");
@@ -234,13 +243,56 @@ public static class OAuthEndpoints
     }
 
     /// <summary>
+    /// The caller of revocation or introspection: a client authenticated as RFC 6749 §2.3.1 says
+    /// (a service user's client id and secret, by HTTP Basic or form fields, one way only), or the
+    /// account of a bearer token. A failure is the §5.2 answer to send.
+    /// </summary>
+    private static async Task<(OAuthCaller? Caller, JsonHttpResult<OAuthErrorResponse>? Failure)> AuthenticateCallerAsync(
+        HttpRequest request, IFormCollection form, Caller caller, ServiceUserCredentials clients, CancellationToken cancellationToken)
+    {
+        var basic = ReadBasicClient(request);
+        var formSecret = form["client_secret"].ToString();
+        if (basic is not null || formSecret.Length > 0)
+        {
+            if (basic is not null && formSecret.Length > 0)
+            {
+                return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
+            }
+
+            var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+            if (await clients.CheckAsync(clientId, secret, cancellationToken) is { } client)
+            {
+                return (new OAuthCaller(client.Id, IsAdmin: false, clientId), null);
+            }
+
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
+            return (null, Error(OAuthErrors.InvalidClient, "Client authentication failed: send a service user's client_id and client_secret by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized));
+        }
+
+        // The live caller (Users/Caller.cs): admin is the store's role now, not the token's claim.
+        if (caller.AccountId is { } accountId)
+        {
+            return (new OAuthCaller(accountId, caller.IsAdmin, null), null);
+        }
+
+        // RFC 6750 §3: a token was presented but did not validate, or none was.
+        var presented = (await request.HttpContext.AuthenticateAsync()).Failure is not null;
+        request.HttpContext.Response.Headers.WWWAuthenticate = presented ? "Bearer error=\"invalid_token\"" : "Bearer, Basic realm=\"tokenserver\"";
+        return (null, presented
+            ? Error("invalid_token", "The access token is malformed, expired or revoked.", StatusCodes.Status401Unauthorized)
+            : Error(OAuthErrors.InvalidClient, "Authenticate with 'Authorization: Bearer <access_token>' or with a service user's client_id and client_secret (HTTP Basic or form fields).", StatusCodes.Status401Unauthorized));
+    }
+
+    private sealed record OAuthCaller(long AccountId, bool IsAdmin, string? ClientId);
+
+    /// <summary>
     /// RFC 7009. A refresh token ends its whole session (§2.1: access tokens of the same grant
     /// go too); an access token is revoked by its jti. A caller may revoke only its own tokens,
     /// an admin anyone's. An unknown, invalid or foreign token still answers 200 (§2.2), so the
     /// endpoint reveals nothing about tokens it is shown.
     /// </summary>
     private static async Task<Results<Ok, JsonHttpResult<OAuthErrorResponse>>> Revoke(
-        HttpRequest request, Caller caller, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, ServiceUserCredentials clients, SessionTokens sessions, AccessTokenInspector inspector, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -254,8 +306,13 @@ public static class OAuthEndpoints
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
         }
 
-        var callerId = caller.AccountId;
-        var isAdmin = caller.IsAdmin;
+        var (authenticated, failure) = await AuthenticateCallerAsync(request, form, caller, clients, cancellationToken);
+        if (authenticated is null)
+        {
+            return failure!;
+        }
+
+        var (callerId, isAdmin) = (authenticated.AccountId, authenticated.IsAdmin);
         if (OpaqueTokens.LooksValid(token))
         {
             if (await sessions.FindRefreshTokenSessionAsync(token, cancellationToken) is { } owner && (owner.AccountId == callerId || isAdmin))
@@ -266,8 +323,7 @@ public static class OAuthEndpoints
             }
         }
         else if (await inspector.ValidateAsync(token) is { } jwt
-            && callerId is not null
-            && (jwt.Subject == callerId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) || isAdmin))
+            && (jwt.Subject == callerId.ToString(System.Globalization.CultureInfo.InvariantCulture) || isAdmin))
         {
             await sessions.RevokeAccessTokenAsync(jwt.Id, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), cancellationToken);
             audit.Record(AuditEventTypes.TokenRevoked, long.TryParse(jwt.Subject, out var subject) ? subject : null, "access token", callerId);
@@ -278,7 +334,7 @@ public static class OAuthEndpoints
     }
 
     private static async Task<Results<Ok<IntrospectionResponse>, JsonHttpResult<OAuthErrorResponse>>> Introspect(
-        HttpRequest request, AccessTokenInspector inspector, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, ServiceUserCredentials clients, AccessTokenInspector inspector, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -290,6 +346,18 @@ public static class OAuthEndpoints
         if (token.Length == 0)
         {
             return Error(OAuthErrors.InvalidRequest, "The token parameter is required.");
+        }
+
+        // CONTRACTS.md: an admin or a service client (a resource server checking tokens).
+        var (authenticated, failure) = await AuthenticateCallerAsync(request, form, caller, clients, cancellationToken);
+        if (authenticated is null)
+        {
+            return failure!;
+        }
+
+        if (!authenticated.IsAdmin && authenticated.ClientId is null)
+        {
+            return Error("insufficient_scope", "Only an administrator or a service user's client (client_id and client_secret) may introspect tokens.", StatusCodes.Status403Forbidden);
         }
 
         if (OpaqueTokens.LooksValid(token))
@@ -340,6 +408,7 @@ internal sealed class OAuthAuthFailureWriter : IAuthFailureWriter
         // for an overloaded server (§4.1.2.1), and slow_down (RFC 8628 §3.5) for a client polling too fast.
         AuthFailureKind.RateLimited => OAuthEndpoints.Error("slow_down", "Too many requests from your address. Retry after the number of seconds in Retry-After.", StatusCodes.Status429TooManyRequests),
         AuthFailureKind.Overloaded => OAuthEndpoints.Error("temporarily_unavailable", "The server is busy. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
+        AuthFailureKind.StoreUnavailable => OAuthEndpoints.Error("temporarily_unavailable", "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
         _ => OAuthEndpoints.Error(OAuthErrors.InvalidRequest, "The request carries two different tokens. Send exactly one."),
     }).ExecuteAsync(context);
 }

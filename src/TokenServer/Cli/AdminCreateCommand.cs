@@ -50,7 +50,7 @@ internal static class AdminCreateCommand
                 account.PasswordHash = await services.GetRequiredService<PasswordHasher>().HashAsync(password, cancellationToken);
                 account.Role = AccountRoles.Admin;
                 account.Status = AccountStatuses.Active;
-                account.FailedLoginCount = 0;
+                await services.GetRequiredService<LoginThrottles>().ClearAccountAsync(account, cancellationToken);
                 account.LockoutEnd = null;
                 account.SecurityStamp = Guid.NewGuid().ToString("N");
                 services.GetRequiredService<AuditLog>().Record(AuditEventTypes.PasswordReset, account.Id, "by the operator command line");

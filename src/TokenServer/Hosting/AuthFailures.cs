@@ -29,12 +29,18 @@ public enum AuthFailureKind
     /// <c>Retry-After</c> header is already set when a writer sees this kind.
     /// </summary>
     Overloaded,
+
+    /// <summary>
+    /// The store cannot be reached, or a SQLite writer could not get the file in time: 503,
+    /// answered at once. The <c>Retry-After</c> header is already set when a writer sees this kind.
+    /// </summary>
+    StoreUnavailable,
 }
 
 /// <summary>
 /// Writes an authentication or authorization failure in a front door's own error shape. A
 /// route group attaches its writer as endpoint metadata; routes without one get problem details.
-/// A writer sets the status code itself: 401, 401, 403, 400, 429 and 503 for the kinds in order.
+/// A writer sets the status code itself: 401, 401, 403, 400, 429, 503 and 503 for the kinds in order.
 /// </summary>
 public interface IAuthFailureWriter
 {
@@ -81,6 +87,8 @@ internal sealed class ProblemAuthFailureWriter : IAuthFailureWriter
             "Your account's role does not allow this operation. Ask an administrator if you need it."),
         AuthFailureKind.RateLimited => Problems.Create(StatusCodes.Status429TooManyRequests, "Too many attempts",
             "Too many credential requests from your address. Wait the number of seconds in the Retry-After header and try again."),
+        AuthFailureKind.StoreUnavailable => Problems.Create(StatusCodes.Status503ServiceUnavailable, "Store unavailable",
+            "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."),
         AuthFailureKind.Overloaded => Problems.Create(StatusCodes.Status503ServiceUnavailable, "Server busy",
             "The server is checking too many passwords at once. Wait the number of seconds in the Retry-After header and try again."),
         _ => Problems.Create(StatusCodes.Status400BadRequest, "Ambiguous credentials",

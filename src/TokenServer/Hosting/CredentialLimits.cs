@@ -84,7 +84,7 @@ public static class CredentialLimits
 
                 // Partitioned by the connection's address. Behind a reverse proxy, configure
                 // ForwardedHeaders so this is the client's address, not the proxy's (docs/security.md).
-                var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var address = ClientAddress.PartitionOf(context.Connection.RemoteIpAddress);
                 return RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = options.PermitLimit,

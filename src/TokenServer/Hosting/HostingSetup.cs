@@ -86,7 +86,11 @@ public static class HostingSetup
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Both lists: the framework trusts loopback through KnownNetworks (127.0.0.0/8) as well
+            // as KnownProxies, so clearing only the latter would still let a local client forge
+            // X-Forwarded-For.
             o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
             foreach (var address in addresses)
             {
                 o.KnownProxies.Add(address);

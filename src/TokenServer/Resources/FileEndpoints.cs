@@ -145,8 +145,15 @@ public static class FileEndpoints
         return TypedResults.Text(tsv.ToString(), "text/tab-separated-values; charset=utf-8");
     }
 
-    /// <summary>File names are the uploader's: a tab or newline in one would break the row.</summary>
-    private static string Tsv(string value) => value.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
+    /// <summary>
+    /// File names are the uploader's: a tab or newline in one would break the row, and a cell
+    /// that starts with = + - @ (or a tab or carriage return) is a formula to a spreadsheet. Such
+    /// a cell gets a leading apostrophe, as OWASP's "CSV Injection" page advises (JSON, the
+    /// other format, is left as it is).
+    /// </summary>
+    private static string Tsv(string value) =>
+        (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value)
+            .Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 
     private static async Task<Results<Ok<Page<StagedFileResponse>>, ValidationProblem>> ListStaged(
         HttpRequest request, Caller caller, TokenServerDb db, CancellationToken cancellationToken)
@@ -301,10 +308,19 @@ public static class FileEndpoints
             return Problems.Create(StatusCodes.Status409Conflict, "File name taken", $"{accession} already has a file named '{staged.FileName}'.");
         }
 
+        // The staged row is claimed by one conditional DELETE: of concurrent attaches of one
+        // staged file exactly one deletes it and moves the file; the others get a 409.
+        var claimed = await db.WriteAsync(() => db.Set<StagedFile>().Where(f => f.Id == stagedId && f.OwnerId == caller.AccountId).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        if (claimed == 0)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Staged file already attached",
+                $"Staged file {stagedId} was attached (or deleted) by another request just now. List your staged files with GET /api/v1/staging/files.");
+        }
+
+        db.Entry(staged).State = EntityState.Detached;
         var moved = store.MoveToRuns(staged.StoragePath);
         var file = new RunFile { RunId = run!.Id, FileName = staged.FileName, SizeBytes = staged.SizeBytes, Md5 = staged.Md5, StoragePath = moved, CreatedAt = time.GetUtcNow() };
         db.Add(file);
-        db.Remove(staged);
         run.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         var url = ResourceQueries.DownloadUrl(ResourceQueries.BaseUrl(request), run.Id, file.FileName);

@@ -2,6 +2,8 @@ using System.Linq.Expressions;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TokenServer.Hosting;
+using Microsoft.Extensions.Options;
+using TokenServer.Tokens;
 
 namespace TokenServer.Resources;
 
@@ -40,7 +42,13 @@ public static class ResourceQueries
         r.Files.Select(f => new RunFileResponse(f.FileName, f.SizeBytes, f.Md5, DownloadUrl(baseUrl, r.Id, f.FileName))).ToList(),
         r.Organization, r.IsPublic, r.ReleaseDate, r.CreatedAt, r.UpdatedAt);
 
-    public static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+    /// <summary>
+    /// The base of every file link: the configured issuer (TokenServer:Issuer), never the
+    /// request's Host header, which any client can set, so a shared report or cached answer
+    /// cannot carry links to an attacker's host (OWASP host header injection).
+    /// </summary>
+    public static string BaseUrl(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer.TrimEnd('/');
 
     public static string DownloadUrl(string baseUrl, long runId, string fileName) =>
         $"{baseUrl}/api/v1/runs/{Accessions.Run(runId)}/download?file={Uri.EscapeDataString(fileName)}";

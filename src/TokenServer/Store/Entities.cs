@@ -17,7 +17,7 @@ public sealed class Account
     public bool IsActivated { get; set; }
     /// <summary>Changes whenever credentials change; lets a future check invalidate anything derived from the old ones.</summary>
     public required string SecurityStamp { get; set; }
-    public int FailedLoginCount { get; set; }
+    /// <summary>The end of the account-wide lock (<see cref="LoginThrottle"/>), kept here for the admin listing.</summary>
     public DateTimeOffset? LockoutEnd { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastLoginAt { get; set; }
@@ -168,6 +168,23 @@ public static class RevocationKinds
     public const string Session = "session";
     public const string Token = "token";
     public const string Key = "key";
+}
+
+/// <summary>
+/// Failed password logins counted for one login name (a hash of its normalised form, whether or
+/// not an account has it), either from one client address (<see cref="Scope"/> is the address's
+/// partition) or from everywhere (<see cref="Scope"/> is <see cref="AllAddresses"/>).
+/// docs/security.md "Lockout" says why both.
+/// </summary>
+public sealed class LoginThrottle
+{
+    public const string AllAddresses = "*";
+
+    public required string LoginHash { get; set; }
+    public required string Scope { get; set; }
+    public int Failures { get; set; }
+    public DateTimeOffset? LastFailureAt { get; set; }
+    public DateTimeOffset? LockedUntil { get; set; }
 }
 
 public sealed class AuditEvent

@@ -23,6 +23,20 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
     }
 }
 
+internal sealed class LoginThrottleConfiguration : IEntityTypeConfiguration<LoginThrottle>
+{
+    public const string Table = "login_throttles";
+
+    public void Configure(EntityTypeBuilder<LoginThrottle> builder)
+    {
+        builder.ToTable(Table);
+        builder.HasKey(t => new { t.LoginHash, t.Scope });
+        builder.Property(t => t.LoginHash).HasMaxLength(64);
+        builder.Property(t => t.Scope).HasMaxLength(64);
+        builder.HasIndex(t => t.LastFailureAt);
+    }
+}
+
 internal sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organization>
 {
     public void Configure(EntityTypeBuilder<Organization> builder)

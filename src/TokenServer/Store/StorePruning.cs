@@ -50,7 +50,7 @@ internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
             : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
 }
 
-public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents);
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents, int LoginThrottles);
 
 /// <summary>
 /// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
@@ -61,6 +61,8 @@ public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTok
 /// </summary>
 public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, TimeProvider time)
 {
+    public static readonly TimeSpan LoginThrottleRetention = TimeSpan.FromDays(1);
+
     public async Task<PruneCounts> PruneAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -113,7 +115,15 @@ public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> opti
             .Where(e => db.RevocationEvents.Where(x => x.At < revokedBefore).OrderBy(x => x.At).Take(batch).Select(x => x.Id).Contains(e.Id))
             .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
 
-        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents);
+        // Failure counters idle for a day and not locking (login names are chosen by whoever
+        // guesses, so the table must not grow with them): the count starts again after a day.
+        var idleSince = now - LoginThrottleRetention;
+        var throttles = await InBatches(() => db.LoginThrottles
+            .Where(t => t.LastFailureAt < idleSince && (t.LockedUntil == null || t.LockedUntil < now))
+            .Take(batch)
+            .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
+
+        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents, throttles);
     }
 
     /// <summary>Deletes batch after batch, each in its own write turn, so requests' writes interleave.</summary>
@@ -144,7 +154,7 @@ internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningO
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
-                if (counts != new PruneCounts(0, 0, 0, 0, 0, 0))
+                if (counts != new PruneCounts(0, 0, 0, 0, 0, 0, 0))
                 {
                     logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events",
                         counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents);

@@ -54,11 +54,13 @@ public static class StoreSetup
             var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString)
                 ? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "data", "tokenserver.db")}"
                 : connectionString);
-            if (sqlite.DefaultTimeout < 30)
+            if (sqlite.DefaultTimeout == 30)
             {
-                // Microsoft.Data.Sqlite retries a busy database until the command timeout:
-                // this is the busy timeout that lets concurrent writers queue instead of failing.
-                sqlite.DefaultTimeout = 30;
+                // Unless the operator chose one: Microsoft.Data.Sqlite (default 30 s) retries a busy
+                // database until the command timeout; with SQLite's own busy handler
+                // (SqliteBusyTimeout) this bounds how long a writer waits for another process
+                // before the client gets a 503 (Hosting/StoreFailures.cs).
+                sqlite.DefaultTimeout = SqliteBusyTimeout.Milliseconds / 1000;
             }
 
             EnsureDirectory(sqlite.DataSource);
@@ -115,7 +117,11 @@ internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
 {
     public static readonly SqliteBusyTimeout Instance = new();
 
-    private const int Milliseconds = 10_000;
+    /// <summary>
+    /// A writer that cannot get the file within this answers 503 with Retry-After
+    /// (Hosting/StoreFailures.cs) rather than hold its client for tens of seconds.
+    /// </summary>
+    internal const int Milliseconds = 5_000;
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 

@@ -20,6 +20,7 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<AccountChange> AccountChanges => Set<AccountChange>();
     public DbSet<RevocationEvent> RevocationEvents => Set<RevocationEvent>();
+    public DbSet<LoginThrottle> LoginThrottles => Set<LoginThrottle>();
 
     /// <summary>The Data Protection key ring, kept here so every instance and every restart can read the signing keys.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -82,7 +83,10 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
         {
             try
             {
-                Gate()?.Wait();
+                if (Gate() is { } gate && !gate.Wait(TimeSpan.FromMilliseconds(SqliteBusyTimeout.Milliseconds)))
+                {
+                    throw new StoreBusyException("This process's SQLite writers queued longer than the busy timeout.");
+                }
             }
             catch
             {
@@ -100,7 +104,12 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
         {
             try
             {
-                await gate.WaitAsync(cancellationToken);
+                // Bounded like SQLite's own busy handler: a queue this long means another
+                // process holds the file (Hosting/StoreFailures.cs answers 503).
+                if (!await gate.WaitAsync(TimeSpan.FromMilliseconds(SqliteBusyTimeout.Milliseconds), cancellationToken))
+                {
+                    throw new StoreBusyException("This process's SQLite writers queued longer than the busy timeout.");
+                }
             }
             catch
             {

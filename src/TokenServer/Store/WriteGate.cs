@@ -19,6 +19,9 @@ internal static class WriteGate
     public static SemaphoreSlim For(string connectionString) => Gates.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1));
 }
 
+/// <summary>This process's SQLite writers queued for longer than the busy timeout: answered as if another process held the file.</summary>
+public sealed class StoreBusyException(string message) : TimeoutException(message);
+
 /// <summary>
 /// A context's place in the write queue. Re-entrant within one context, so that SaveChanges
 /// inside a write transaction does not wait for itself.

@@ -48,8 +48,19 @@ internal sealed class AdminBootstrap(IServiceScopeFactory scopes, IOptions<Boots
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
         var normalized = CredentialChecker.Normalize(o.AdminEmail);
-        if (await db.Accounts.AnyAsync(a => a.NormalizedEmail == normalized, cancellationToken))
+        var existingRole = await db.Accounts.Where(a => a.NormalizedEmail == normalized).Select(a => a.Role).FirstOrDefaultAsync(cancellationToken);
+        if (existingRole == AccountRoles.Admin)
         {
+            return;
+        }
+
+        if (existingRole is not null)
+        {
+            // Someone registered the operator's chosen email first: the operator must know that the
+            // admin they configured does not exist (and that this account is not it).
+            logger.LogWarning(
+                "Bootstrap admin not created: {Email} (TokenServer:Bootstrap:AdminEmail) is already registered as a {Role} account. Promote that account if it is yours (PATCH /api/v1/admin/accounts/{{id}}), or choose another email.",
+                o.AdminEmail, existingRole);
             return;
         }
 

@@ -134,7 +134,7 @@ public static class AdminEndpoints
         return TypedResults.Ok(ToAdmin(account));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Unlock(long id, Caller caller, TokenServerDb db, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Unlock(long id, Caller caller, TokenServerDb db, AuditLog audit, LoginThrottles throttles, CancellationToken cancellationToken)
     {
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (account is null)
@@ -142,7 +142,7 @@ public static class AdminEndpoints
             return NotFound();
         }
 
-        account.FailedLoginCount = 0;
+        await throttles.ClearAccountAsync(account, cancellationToken);
         account.LockoutEnd = null;
         audit.Record(AuditEventTypes.AccountUnlocked, account.Id, actorId: caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);
@@ -151,7 +151,7 @@ public static class AdminEndpoints
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ResetPassword(
         long id, [FromBody] PasswordResetRequest body, Caller caller, TokenServerDb db, PasswordHasher hasher, SessionTokens sessions,
-        AuditLog audit, IOptions<PasswordOptions> passwordOptions, CancellationToken cancellationToken)
+        AuditLog audit, LoginThrottles throttles, IOptions<PasswordOptions> passwordOptions, CancellationToken cancellationToken)
     {
         var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (account is null)
@@ -166,7 +166,7 @@ public static class AdminEndpoints
 
         account.PasswordHash = await hasher.HashAsync(body.NewPassword!, cancellationToken);
         account.SecurityStamp = Guid.NewGuid().ToString("N");
-        account.FailedLoginCount = 0;
+        await throttles.ClearAccountAsync(account, cancellationToken);
         account.LockoutEnd = null;
         audit.Record(AuditEventTypes.PasswordReset, account.Id, actorId: caller.AccountId);
         await db.SaveChangesAsync(cancellationToken);

@@ -45,6 +45,12 @@ public abstract class DialectContractTests : IDisposable
     /// <summary>Uses the dialect's logout; null when it has none (the native logout then ends the session).</summary>
     protected virtual Task<HttpResponseMessage>? LogoutAsync(string accessToken) => null;
 
+    /// <summary>
+    /// Asserts the dialect's answer to a right password from a member of an organization with
+    /// single sign-on on: its own failure shape, and no token.
+    /// </summary>
+    protected abstract Task AssertSsoRefusalAsync(HttpResponseMessage response);
+
     public void Dispose()
     {
         client?.Dispose();
@@ -128,6 +134,18 @@ public abstract class DialectContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Login_ByMemberOfSingleSignOnOrganization_IsRefusedInTheDialectsShape_WithNoToken()
+    {
+        await Client.RegisterAsync(Email, fullName: FullName, username: Username);
+        await SsoOrganizations.MakeMemberAsync(Client, Email);
+
+        using var response = await SendLoginAsync(Client, LoginName, Api.Password);
+
+        Assert.DoesNotContain("eyJ", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await AssertSsoRefusalAsync(response);
+    }
+
+    [Fact]
     public async Task Refresh_WhereTheDialectHasIt_GivesWorkingToken_ElseLoginCarriesNoRefreshToken()
     {
         var login = await RegisterAndLoginHereAsync();
@@ -194,6 +212,22 @@ public abstract class DialectContractTests : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/logout").WithBearer(token);
         return await Client.SendAsync(request);
+    }
+}
+
+public static class SsoOrganizations
+{
+    /// <summary>Creates an organization with single sign-on on (as an admin) and makes the account a member.</summary>
+    public static async Task MakeMemberAsync(HttpClient client, string email, string slug = "sso-lab")
+    {
+        var admin = await client.LoginAdminAsync();
+        using (var created = await client.PostJsonWithTokenAsync("/api/v1/admin/organizations", new { slug, name = "SSO Lab", sso_enabled = true }, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var added = await client.PostJsonWithTokenAsync($"/api/v1/organizations/{slug}/members", new { email, role = "member" }, admin.AccessToken);
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
     }
 }
 

@@ -25,6 +25,15 @@ public sealed class LifeNomeTests : DialectContractTests
 
     protected override string AccessTokenOf(JsonElement loginBody) => loginBody.GetProperty("access").GetString()!;
 
+    /// <summary>Django REST framework's PermissionDenied shape, its detail pointing to the personal token.</summary>
+    protected override async Task AssertSsoRefusalAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        JsonAssert.HasExactly(json, "detail");
+        Assert.Contains("/api/v1/auth/personal-token", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     protected override Task<string>? RefreshAsync(JsonElement loginBody) => RefreshOnceAsync(loginBody.GetProperty("refresh").GetString()!);
 
     /// <summary>The seed's curl: --header "Content-Type: application/json" --data '{"username": "'${USERNAME}'", "password": "'${PASSWORD}'"}'.</summary>

@@ -23,6 +23,13 @@ public sealed class NeMOTests : DialectContractTests
 
     protected override string AccessTokenOf(JsonElement loginBody) => loginBody.GetProperty("jwt").GetString()!;
 
+    /// <summary>CONTRACTS.md NeMO: any authentication failure is exactly this 401.</summary>
+    protected override async Task AssertSsoRefusalAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("{\"message\":\"Login failed.\"}", await response.Content.ReadAsStringAsync());
+    }
+
     private static string SeedBody(string username, string password) => "{\"username\": \"" + username + "\", \"password\": \"" + password + "\"}";
 
     [Theory]

@@ -67,12 +67,14 @@ public sealed class SeqDbSeedTests : IDisposable
 
     /// <summary>
     /// The scripting example and the Python snippet log in as user@example.com with "pass123",
-    /// seven characters: the operator lowers TokenServer:Passwords:MinLength to replay them.
+    /// seven characters and one of the most common passwords: the operator lowers
+    /// TokenServer:Passwords:MinLength and switches off RefuseCommonPasswords to replay them.
     /// </summary>
     [Fact]
     public async Task Seed_ScriptAndPythonRequests_ExtractAccessTokenAndUseIt()
     {
         factory.Settings["TokenServer:Passwords:MinLength"] = "6";
+        factory.Settings["TokenServer:Passwords:RefuseCommonPasswords"] = "false";
         await Client.RegisterAsync("user@example.com", "pass123");
 
         // curl -s -X POST .../auth/login -H "Content-Type: application/json" -d '{"email": ..., "password": "pass123"}' | python3 -c "...['access_token']"

@@ -22,6 +22,14 @@ public sealed class TetraScienceTests : DialectContractTests
 
     protected override string AccessTokenOf(JsonElement loginBody) => loginBody.GetProperty("token").GetString()!;
 
+    protected override async Task AssertSsoRefusalAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        JsonAssert.HasExactly(json, "statusCode", "error", "message");
+        Assert.Contains("/api/v1/auth/personal-token", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<long> CreateOrganizationAsync(string slug, string name, bool sso = false)
     {
         var admin = await Client.LoginAdminAsync();

@@ -21,6 +21,14 @@ public sealed class TrackHubTests : DialectContractTests
 
     protected override string AccessTokenOf(JsonElement loginBody) => loginBody.GetProperty("auth_token").GetString()!;
 
+    protected override async Task AssertSsoRefusalAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        JsonAssert.HasExactly(json, "error");
+        Assert.Contains("single sign-on", json.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
     protected override Task<HttpResponseMessage>? LogoutAsync(string accessToken) =>
         Client.SendAsync(Http.Raw(HttpMethod.Get, "/api/logout", null, null, ("Authorization", "Token " + accessToken)));
 

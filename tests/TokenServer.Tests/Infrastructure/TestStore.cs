@@ -65,6 +65,31 @@ public sealed class TestStore : IDisposable
     }
 #endif
 
+    /// <summary>
+    /// Takes the store away under a running server: the SQLite file is deleted (a new connection
+    /// then finds an empty database), the PostgreSQL database is dropped.
+    /// </summary>
+    public void MakeUnreachable()
+    {
+        if (sqlitePath is not null)
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(sqlitePath + suffix);
+            }
+        }
+
+        if (postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresVariable));
+            connection.Open();
+            using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{postgresDatabase}\" WITH (FORCE)", connection);
+            command.ExecuteNonQuery();
+        }
+    }
+
     public void Dispose()
     {
         if (sqlitePath is not null)

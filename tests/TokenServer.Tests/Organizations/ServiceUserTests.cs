@@ -254,6 +254,65 @@ public sealed class ServiceUserTests : IDisposable
         Assert.Empty((await list.ReadJsonAsync()).EnumerateArray());
     }
 
+    private async Task<HttpResponseMessage> AsClientAsync(string path, string clientId, string secret, bool basic, params (string Name, string Value)[] fields)
+    {
+        var form = fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).ToList();
+        if (!basic)
+        {
+            form.Add(new("client_id", clientId));
+            form.Add(new("client_secret", secret));
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        if (basic)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{secret}")));
+        }
+
+        return await Client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Introspect_ByAServiceClient_WithBasicOrFormCredentials_DescribesTheToken(bool basic)
+    {
+        var alice = await OrganizationWithAdminAsync();
+        var (_, clientId, secret) = await CreateServiceUserAsync(alice);
+        var user = await Client.RegisterAndLoginAsync("someone@example.org");
+
+        using var active = await AsClientAsync("/api/v1/auth/introspect", clientId, secret, basic, ("token", user.AccessToken));
+        using var wrongSecret = await AsClientAsync("/api/v1/auth/introspect", clientId, secret + "x", basic, ("token", user.AccessToken));
+
+        Assert.Equal(HttpStatusCode.OK, active.StatusCode);
+        var json = await active.ReadJsonAsync();
+        Assert.True(json.GetProperty("active").GetBoolean());
+        Assert.Equal("someone@example.org", json.GetProperty("username").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongSecret.StatusCode);
+        Assert.Equal("invalid_client", (await wrongSecret.ReadJsonAsync()).GetProperty("error").GetString());
+        Assert.StartsWith("Basic", wrongSecret.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Revoke_ByAServiceClient_RevokesItsOwnToken_NotAnotherAccounts()
+    {
+        var alice = await OrganizationWithAdminAsync();
+        var (_, clientId, secret) = await CreateServiceUserAsync(alice);
+        using var grant = await ClientCredentialsAsync(clientId, secret, basic: true);
+        var own = (await grant.ReadJsonAsync()).GetProperty("access_token").GetString()!;
+        var user = await Client.RegisterAndLoginAsync("bystander@example.org");
+
+        using var revokeOwn = await AsClientAsync("/api/v1/auth/revoke", clientId, secret, basic: true, ("token", own));
+        using var revokeOther = await AsClientAsync("/api/v1/auth/revoke", clientId, secret, basic: false, ("token", user.AccessToken));
+
+        Assert.Equal(HttpStatusCode.OK, revokeOwn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, revokeOther.StatusCode);
+        using var ownMe = await Client.GetWithTokenAsync("/api/v1/auth/me", own);
+        Assert.Equal(HttpStatusCode.Unauthorized, ownMe.StatusCode);
+        using var otherMe = await Client.GetWithTokenAsync("/api/v1/auth/me", user.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, otherMe.StatusCode);
+    }
+
     [Fact]
     public async Task ServiceUser_CannotLogInWithAPassword()
     {

@@ -103,7 +103,7 @@ public sealed class ResourceFileTests : IDisposable
         var run = await world.GetJsonAsync($"/api/v1/runs/{chain.Run}");
         var file = run.GetProperty("files")[0];
         JsonAssert.HasExactly(file, "name", "size", "md5", "url");
-        Assert.Equal($"http://localhost/api/v1/runs/{chain.Run}/download?file=reads.fastq", file.GetProperty("url").GetString());
+        Assert.Equal($"http://localhost:8000/api/v1/runs/{chain.Run}/download?file=reads.fastq", file.GetProperty("url").GetString());
 
         using (var whole = await world.Client.GetAsync($"/api/v1/runs/{chain.Run}/download"))
         {
@@ -191,6 +191,43 @@ public sealed class ResourceFileTests : IDisposable
 
         var byFormat = await world.GetJsonAsync($"/api/v1/filereport?accession={chain.Project}&format=json");
         Assert.Equal(chain.Run, byFormat[0].GetProperty("run_accession").GetString());
+    }
+
+    [Fact]
+    public async Task Attach_TheSameStagedFileConcurrently_OneSucceeds_TheOthersGet409Or404_NeverA500()
+    {
+        var (curator, chain) = await PublicChainAsync();
+        using var uploaded = await world.UploadAsync(curator, "race.fastq", [1, 2, 3]);
+        var staged = (await uploaded.ReadJsonAsync()).GetProperty("id").GetInt64();
+
+        var attaches = Enumerable.Range(0, 4).Select(_ => world.SendAsync(HttpMethod.Post, $"/api/v1/runs/{chain.Run}/files", curator, new { staged_file_id = staged }));
+        var statuses = new List<HttpStatusCode>();
+        foreach (var response in await Task.WhenAll(attaches))
+        {
+            statuses.Add(response.StatusCode);
+            response.Dispose();
+        }
+
+        // A loser that arrives after the winner committed finds no such staged file (404), as it
+        // would one request later; one that raced it is told so (409). None fails.
+        Assert.Single(statuses, s => s == HttpStatusCode.Created);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict, HttpStatusCode.NotFound }));
+    }
+
+    [Fact]
+    public async Task FileReport_NeutralisesSpreadsheetFormulas_AndLinksComeFromTheIssuerNotTheHostHeader()
+    {
+        var (curator, chain) = await PublicChainAsync();
+        await world.AttachAsync(curator, chain.Run, "=SUM(A1,A2).fastq", [1]);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/filereport?accession={chain.Run}");
+        request.Headers.Host = "evil.example";
+        using var tsv = await world.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, tsv.StatusCode);
+        var cells = (await tsv.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split('\t');
+        Assert.Equal("'=SUM(A1,A2).fastq", cells[5]);
+        Assert.StartsWith($"http://localhost:8000/api/v1/runs/{chain.Run}/download?file=", cells[8], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -166,7 +166,7 @@ public sealed class ResourceListTests : IDisposable
 
         var byAccession = await world.GetJsonAsync($"/api/v1/search/?q={open.Run}");
         Assert.Equal(1, byAccession.GetProperty("count").GetInt32());
-        Assert.Equal($"http://localhost/api/v1/runs/{open.Run}", byAccession.GetProperty("results")[0].GetProperty("url").GetString());
+        Assert.Equal($"http://localhost:8000/api/v1/runs/{open.Run}", byAccession.GetProperty("results")[0].GetProperty("url").GetString());
 
         var paged = await world.GetJsonAsync("/api/v1/search/?q=glacier&page_size=1&page=2", curator);
         Assert.Equal(4, paged.GetProperty("count").GetInt32());

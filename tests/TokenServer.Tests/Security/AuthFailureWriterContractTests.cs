@@ -35,6 +35,7 @@ public sealed class AuthFailureWriterContractTests : IDisposable
             [AuthFailureKind.AmbiguousToken] = StatusCodes.Status400BadRequest,
             [AuthFailureKind.RateLimited] = StatusCodes.Status429TooManyRequests,
             [AuthFailureKind.Overloaded] = StatusCodes.Status503ServiceUnavailable,
+            [AuthFailureKind.StoreUnavailable] = StatusCodes.Status503ServiceUnavailable,
         };
         Assert.Equal(expected.Count, Enum.GetValues<AuthFailureKind>().Length);
         Assert.True(writers.Count >= 2, "expected the default problem-details writer and at least the OAuth writer");

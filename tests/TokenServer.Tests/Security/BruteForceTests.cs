@@ -98,6 +98,34 @@ public sealed class BruteForceTests : IDisposable
     }
 
     [Fact]
+    public async Task PersonalTokenAndLifeNomeVerify_AreRateLimited_AndIPv6IsCountedPerSlash64()
+    {
+        factory.Settings["TokenServer:RateLimits:PermitLimit"] = "2";
+        var client = factory.CreateClient();
+        await client.RegisterAsync("pt@example.org");
+        string token;
+        using (var login = await LoginFrom(client, "2001:db8:5:6::1", "pt@example.org", Api.Password))
+        {
+            token = (await login.ReadJsonAsync()).GetProperty("access_token").GetString()!;
+        }
+
+        async Task<HttpStatusCode> Send(string path, string address, object body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) }.WithBearer(token);
+            request.Headers.Add(TestClientAddress.Header, address);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // The login above was the first request of 2001:db8:5:6::/64; another address in it is the second.
+        Assert.Equal(HttpStatusCode.Created, await Send("/api/v1/auth/personal-token", "2001:db8:5:6::2", new { }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Send("/api/v1/auth/personal-token", "2001:db8:5:6:ffff::9", new { }));
+        Assert.Equal(HttpStatusCode.OK, await Send("/platform-api/api/core-api/auth/token/verify/", "198.51.100.40", new { token }));
+        Assert.Equal(HttpStatusCode.OK, await Send("/platform-api/api/core-api/auth/token/verify/", "198.51.100.40", new { token }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Send("/platform-api/api/core-api/auth/token/verify/", "198.51.100.40", new { token }));
+    }
+
+    [Fact]
     public async Task Lockout_BlocksEvenTheRightPassword_UntilItEnds_AndOtherAccountsAreUnaffected()
     {
         var client = factory.CreateClient();

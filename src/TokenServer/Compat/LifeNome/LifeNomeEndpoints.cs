@@ -24,7 +24,7 @@ public static class LifeNomeEndpoints
         group.MapPost("/auth/token/refresh/", Refresh).RequireCredentialRateLimit()
             .DocumentsBody<LifeNomeRefreshRequest>("application/json")
             .WithSummary("SimpleJWT TokenRefreshView: {refresh} -> {access, refresh} (the refresh token rotates)");
-        group.MapPost("/auth/token/verify/", Verify)
+        group.MapPost("/auth/token/verify/", Verify).RequireCredentialRateLimit()
             .DocumentsBody<LifeNomeVerifyRequest>("application/json")
             .WithSummary("SimpleJWT TokenVerifyView: {token} -> {} when the token is valid");
         group.MapLifeNomeSamples();
@@ -48,6 +48,12 @@ public static class LifeNomeEndpoints
         }
 
         var result = await credentials.CheckAsync(r!.Username, r.Password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.SsoRequired)
+        {
+            // DRF's PermissionDenied: 403 {detail}.
+            return TypedResults.Json(new LifeNomeDetail(result.SsoMessage), statusCode: StatusCodes.Status403Forbidden);
+        }
+
         if (!result.Succeeded)
         {
             // One body for unknown account, wrong password, locked and disabled (ARCHITECTURE.md habit 6).

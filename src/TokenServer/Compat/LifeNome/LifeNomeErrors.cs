@@ -57,6 +57,7 @@ public static class LifeNomeErrors
                 AuthFailureKind.Forbidden => TypedResults.Json(new LifeNomeDetail(PermissionDenied), statusCode: StatusCodes.Status403Forbidden),
                 // Django REST framework's Throttled and ServiceUnavailable messages.
                 AuthFailureKind.RateLimited => TypedResults.Json(new LifeNomeDetail($"Request was throttled. Expected available in {context.Response.Headers.RetryAfter} seconds."), statusCode: StatusCodes.Status429TooManyRequests),
+                AuthFailureKind.StoreUnavailable => TypedResults.Json(new LifeNomeDetail("Service temporarily unavailable, try again later."), statusCode: StatusCodes.Status503ServiceUnavailable),
                 AuthFailureKind.Overloaded => TypedResults.Json(new LifeNomeDetail("Service temporarily unavailable, try again later."), statusCode: StatusCodes.Status503ServiceUnavailable),
                 AuthFailureKind.AmbiguousToken => TypedResults.Json(new LifeNomeDetail("The request carries two different tokens. Send exactly one, in 'Authorization: Bearer <access>'."), statusCode: StatusCodes.Status400BadRequest),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

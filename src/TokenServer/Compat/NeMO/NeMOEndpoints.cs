@@ -33,6 +33,9 @@ public static class NeMOEndpoints
 
         var r = body.Value!;
         var result = await credentials.CheckAsync(r.Username, r.Password, Dialect, cancellationToken);
+
+        // Every failure, a member of a single sign-on organization included, is the one body
+        // the contract allows (CONTRACTS.md NeMO: "Any authentication failure").
         if (!result.Succeeded)
         {
             return NeMOErrors.Failed();

@@ -26,6 +26,7 @@ public static class NeMOErrors
             AuthFailureKind.InvalidToken => TypedResults.Json(new NeMOMessage("The token is invalid or expired. Get a new one from POST /v1/login."), statusCode: StatusCodes.Status401Unauthorized),
             AuthFailureKind.Forbidden => TypedResults.Json(new NeMOMessage("Your account may not do this."), statusCode: StatusCodes.Status403Forbidden),
             AuthFailureKind.RateLimited => TypedResults.Json(new NeMOMessage("Too many login attempts. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status429TooManyRequests),
+            AuthFailureKind.StoreUnavailable => TypedResults.Json(new NeMOMessage("The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status503ServiceUnavailable),
             AuthFailureKind.Overloaded => TypedResults.Json(new NeMOMessage("The server is busy. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status503ServiceUnavailable),
             AuthFailureKind.AmbiguousToken => TypedResults.Json(new NeMOMessage("The request carries two different tokens. Send exactly one."), statusCode: StatusCodes.Status400BadRequest),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

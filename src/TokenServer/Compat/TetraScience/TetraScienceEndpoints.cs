@@ -49,6 +49,11 @@ public static class TetraScienceEndpoints
         }
 
         var result = await credentials.CheckAsync(body.Value.Email, body.Value.Password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.SsoRequired)
+        {
+            return TetraScienceErrors.SsoRequired(result.SsoMessage);
+        }
+
         if (!result.Succeeded)
         {
             return TetraScienceErrors.InvalidLogin();
@@ -56,12 +61,6 @@ public static class TetraScienceEndpoints
 
         var account = result.Account!;
         var memberships = await MembershipsAsync(db, account.Id, cancellationToken);
-
-        // Checked only after the password matched, so the 403 reveals nothing to someone who does not know it.
-        if (memberships.FirstOrDefault(m => m.SsoEnabled) is { } sso)
-        {
-            return TetraScienceErrors.SsoRequired(sso.Slug);
-        }
 
         var lifetime = options.Value.TetraScience.AccessTokenLifetime;
         var tokens = await sessions.StartAsync(account,

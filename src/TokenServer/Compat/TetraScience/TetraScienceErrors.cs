@@ -16,9 +16,8 @@ public static class TetraScienceErrors
         Create(StatusCodes.Status401Unauthorized, "Invalid email or password.");
 
     /// <summary>The seed: with SSO on, "you must get your JSON Web Token (JWT) from your TDP account page".</summary>
-    public static JsonHttpResult<TetraScienceError> SsoRequired(string slug) =>
-        Create(StatusCodes.Status403Forbidden,
-            $"Single sign-on is enabled for organization '{slug}', so password login is disabled. Sign in through your identity provider and take the four-hour token from your account page (POST /api/v1/auth/personal-token).");
+    public static JsonHttpResult<TetraScienceError> SsoRequired(string message) =>
+        Create(StatusCodes.Status403Forbidden, message);
 
     /// <summary>The <c>x-org-slug</c> refusals (<see cref="Caller.OrganizationAsync"/>) in this dialect's shape.</summary>
     public static JsonHttpResult<TetraScienceError> OrganizationRefused(OrganizationRefusal refusal) => refusal == OrganizationRefusal.NotAMember
@@ -47,6 +46,7 @@ public static class TetraScienceErrors
             AuthFailureKind.InvalidToken => Create(StatusCodes.Status401Unauthorized, "The token is invalid, expired or revoked. Log in again at POST /login."),
             AuthFailureKind.Forbidden => Create(StatusCodes.Status403Forbidden, "Your role does not allow this."),
             AuthFailureKind.RateLimited => Create(StatusCodes.Status429TooManyRequests, "Too many login attempts from your address. Retry after the number of seconds in Retry-After."),
+            AuthFailureKind.StoreUnavailable => Create(StatusCodes.Status503ServiceUnavailable, "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."),
             AuthFailureKind.Overloaded => Create(StatusCodes.Status503ServiceUnavailable, "The server is busy. Retry after the number of seconds in Retry-After."),
             AuthFailureKind.AmbiguousToken => Create(StatusCodes.Status400BadRequest, "The request carries two different tokens. Send exactly one."),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

@@ -58,6 +58,11 @@ public static class TrackHubEndpoints
         }
 
         var result = await credentials.CheckAsync(username, password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.SsoRequired)
+        {
+            return TypedResults.Json(new TrackHubError(result.SsoMessage), statusCode: StatusCodes.Status403Forbidden);
+        }
+
         if (!result.Succeeded)
         {
             return TrackHubErrors.LoginFailed(request.HttpContext);

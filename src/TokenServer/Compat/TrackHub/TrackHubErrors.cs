@@ -30,6 +30,7 @@ public static class TrackHubErrors
             AuthFailureKind.InvalidToken => TypedResults.Json(new TrackHubError("The auth token is invalid, expired or logged out, or the User header does not match it. Log in again at /api/login."), statusCode: StatusCodes.Status401Unauthorized),
             AuthFailureKind.Forbidden => TypedResults.Json(new TrackHubError("Your account may not do this."), statusCode: StatusCodes.Status403Forbidden),
             AuthFailureKind.RateLimited => TypedResults.Json(new TrackHubError("Too many login attempts from your address. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status429TooManyRequests),
+            AuthFailureKind.StoreUnavailable => TypedResults.Json(new TrackHubError("The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status503ServiceUnavailable),
             AuthFailureKind.Overloaded => TypedResults.Json(new TrackHubError("The server is busy. Retry after the number of seconds in Retry-After."), statusCode: StatusCodes.Status503ServiceUnavailable),
             AuthFailureKind.AmbiguousToken => TypedResults.Json(new TrackHubError("The request carries two different tokens. Send exactly one."), statusCode: StatusCodes.Status400BadRequest),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

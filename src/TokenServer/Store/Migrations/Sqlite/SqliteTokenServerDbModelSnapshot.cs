@@ -624,9 +624,6 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("FailedLoginCount")
-                        .HasColumnType("INTEGER");
-
                     b.Property<string>("FullName")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -814,6 +811,32 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.HasIndex("RevokedAt");
 
                     b.ToTable("sessions", (string)null);
+                });
+
+            modelBuilder.Entity("TokenServer.Store.LoginThrottle", b =>
+                {
+                    b.Property<string>("LoginHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scope")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastFailureAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("LoginHash", "Scope");
+
+                    b.HasIndex("LastFailureAt");
+
+                    b.ToTable("login_throttles", (string)null);
                 });
 
             modelBuilder.Entity("TokenServer.Store.Membership", b =>

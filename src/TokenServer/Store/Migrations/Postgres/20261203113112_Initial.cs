@@ -43,7 +43,6 @@ namespace TokenServer.Store.Migrations.Postgres
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "boolean", nullable: false),
                     SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    FailedLoginCount = table.Column<int>(type: "integer", nullable: false),
                     LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastLoginAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
@@ -106,6 +105,21 @@ namespace TokenServer.Store.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_device_authorizations", x => x.DeviceCodeHash);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "login_throttles",
+                columns: table => new
+                {
+                    LoginHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Scope = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Failures = table.Column<int>(type: "integer", nullable: false),
+                    LastFailureAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_login_throttles", x => new { x.LoginHash, x.Scope });
                 });
 
             migrationBuilder.CreateTable(
@@ -674,6 +688,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 columns: new[] { "SampleId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_login_throttles_LastFailureAt",
+                table: "login_throttles",
+                column: "LastFailureAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_memberships_AccountId",
                 table: "memberships",
                 column: "AccountId");
@@ -887,6 +906,9 @@ namespace TokenServer.Store.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "device_authorizations");
+
+            migrationBuilder.DropTable(
+                name: "login_throttles");
 
             migrationBuilder.DropTable(
                 name: "memberships");

@@ -40,7 +40,6 @@ namespace TokenServer.Store.Migrations.Sqlite
                     Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "INTEGER", nullable: false),
                     SecurityStamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    FailedLoginCount = table.Column<int>(type: "INTEGER", nullable: false),
                     LockoutEnd = table.Column<long>(type: "INTEGER", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     LastLoginAt = table.Column<long>(type: "INTEGER", nullable: true)
@@ -103,6 +102,21 @@ namespace TokenServer.Store.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_device_authorizations", x => x.DeviceCodeHash);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "login_throttles",
+                columns: table => new
+                {
+                    LoginHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Failures = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastFailureAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_login_throttles", x => new { x.LoginHash, x.Scope });
                 });
 
             migrationBuilder.CreateTable(
@@ -671,6 +685,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 columns: new[] { "SampleId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_login_throttles_LastFailureAt",
+                table: "login_throttles",
+                column: "LastFailureAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_memberships_AccountId",
                 table: "memberships",
                 column: "AccountId");
@@ -884,6 +903,9 @@ namespace TokenServer.Store.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "device_authorizations");
+
+            migrationBuilder.DropTable(
+                name: "login_throttles");
 
             migrationBuilder.DropTable(
                 name: "memberships");
