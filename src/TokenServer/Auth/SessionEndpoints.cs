@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
+using TokenServer.PersonalAccessTokens;
 using TokenServer.Store;
 using TokenServer.Tokens;
 
@@ -37,7 +38,7 @@ public static class SessionEndpoints
         group.MapGet("/sessions", List).WithSummary("The caller's live login sessions, newest first; 'current' marks the one this token belongs to");
         group.MapDelete("/sessions/{id}", RevokeOne).WithSummary("End one of the caller's sessions and every token issued in it");
         group.MapDelete("/sessions", RevokeOthers).WithSummary("End every session of the caller except the current one");
-        group.MapPost("/password", ChangePassword).RequireCredentialRateLimit()
+        group.MapPost("/password", ChangePassword).RequireCredentialRateLimit().RefusePersonalAccessTokens()
             .DocumentsBody<PasswordChangeRequest>("application/json")
             .WithSummary("Change the caller's password; every other session is ended");
         return app;

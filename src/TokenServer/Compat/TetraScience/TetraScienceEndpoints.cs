@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.Organizations;
+using TokenServer.PersonalAccessTokens;
 using TokenServer.Store;
 using TokenServer.Tokens;
 
@@ -42,7 +43,7 @@ public static class TetraScienceEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapPersonalToken(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/auth/personal-token", PersonalToken).WithTags("Auth").RequireAuthorization().WithNoStore()
+        app.MapPost("/api/v1/auth/personal-token", PersonalToken).WithTags("Auth").RequireAuthorization().WithNoStore().RefusePersonalAccessTokens()
             .WithSummary("A four-hour token for scripts, shaped like a TetraScience login token");
         return app;
     }

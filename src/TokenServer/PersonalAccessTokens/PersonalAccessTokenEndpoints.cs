@@ -1,0 +1,179 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using TokenServer.Auth;
+using TokenServer.Hosting;
+using TokenServer.Organizations;
+using TokenServer.Store;
+using TokenServer.Tokens;
+
+namespace TokenServer.PersonalAccessTokens;
+
+/// <summary>A person's own personal access tokens (CONTRACTS.md "Personal access tokens").</summary>
+public static class PersonalAccessTokenEndpoints
+{
+    public const int MaxNameLength = 100;
+
+    public static IEndpointRouteBuilder MapPersonalAccessTokens(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/auth/personal-access-tokens").WithTags("Personal access tokens").WithNoStore().RequireAuthorization();
+        group.MapPost("/", Create).RefusePersonalAccessTokens()
+            .DocumentsBody<CreatePersonalAccessTokenRequest>("application/json")
+            .WithSummary("Create a personal access token (shown once in this answer)")
+            .WithDescription("Scopes: read (GET routes), write (also resource writes), admin (also admin routes; admins only). Needs a login's access token: a personal access token cannot create another.");
+        group.MapGet("/", List).WithSummary("Your personal access tokens that are not revoked (never the token itself)");
+        group.MapDelete("/{id}", Revoke).WithSummary("Revoke one of your personal access tokens; every instance refuses it within a second");
+        return app;
+    }
+
+    private static async Task<Results<Created<CreatedPersonalAccessToken>, ValidationProblem, ProblemHttpResult>> Create(
+        HttpRequest request, TokenServerDb db, AuditLog audit, IOptions<PersonalAccessTokenOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await LenientBody.ReadAsync<CreatePersonalAccessTokenRequest>(request, cancellationToken);
+        if (!body.Ok)
+        {
+            return body.Error == BodyError.Empty
+                ? Problems.Field("name", "Send {\"name\": \"...\", \"scopes\": [\"read\"], \"expires_at\": \"2027-01-01T00:00:00Z\"} (expires_at is optional).")
+                : AuthEndpoints.BodyProblem(body.Error, body.Message!);
+        }
+
+        var now = time.GetUtcNow();
+        var o = options.Value;
+        var r = body.Value!;
+        var errors = new Dictionary<string, string[]>();
+        var name = r.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || name.Any(char.IsControl))
+        {
+            errors["name"] = [$"Give the token a name of 1 to {MaxNameLength} characters (no control characters) that says what uses it."];
+        }
+
+        if (r.Scopes is not { Count: > 0 } || r.Scopes.Any(s => PersonalAccessTokenScopes.Level(s) == 0))
+        {
+            errors["scopes"] = ["Send \"scopes\" as a non-empty list of \"read\", \"write\" and \"admin\"."];
+        }
+
+        var expiresAt = r.ExpiresAt ?? now + o.DefaultLifetime;
+        if (expiresAt <= now || expiresAt > now + o.MaxLifetime)
+        {
+            errors["expires_at"] = [$"Choose an expiry in the future and at most {o.MaxLifetime.TotalDays:0.##} days from now (before {now + o.MaxLifetime:O}), or leave it out for {o.DefaultLifetime.TotalDays:0.##} days."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var accountId = request.HttpContext.User.AccountId();
+        var account = await db.Accounts.AsNoTracking()
+            .Where(a => a.Id == accountId && a.Status == AccountStatuses.Active)
+            .Select(a => new { a.Id, a.Role, IsServiceUser = db.Set<ServiceUser>().Any(s => s.AccountId == a.Id) })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (account is null || account.IsServiceUser)
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "Not a person's account",
+                "Personal access tokens are for people's active accounts. A service user's tokens are made by an organization admin (POST /api/v1/organizations/{slug}/service-users/{id}/tokens).");
+        }
+
+        var scopes = PersonalAccessTokenScopes.All.Where(s => r.Scopes!.Contains(s, StringComparer.Ordinal)).ToList();
+        var maxLevel = PersonalAccessTokenScopes.MaxLevelFor(account.Role);
+        if (scopes.FirstOrDefault(s => PersonalAccessTokenScopes.Level(s) > maxLevel) is { } tooMuch)
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "Scope beyond your role",
+                $"Your role ({account.Role}) cannot grant the '{tooMuch}' scope: a token never holds more than its creator. Ask for {string.Join(", ", PersonalAccessTokenScopes.All.Where(s => PersonalAccessTokenScopes.Level(s) <= maxLevel))}.");
+        }
+
+        var token = PersonalAccessTokenFormat.Generate();
+        var row = new PersonalAccessToken
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            AccountId = account.Id,
+            Name = name!,
+            TokenHash = OpaqueTokens.Hash(token),
+            Scopes = string.Join(' ', scopes),
+            CreatedAt = now,
+            ExpiresAt = expiresAt,
+        };
+        db.Set<PersonalAccessToken>().Add(row);
+        audit.Record(PersonalAccessTokenAuditEvents.Created, account.Id, $"token {row.Id} ({row.Scopes}) until {expiresAt:O}");
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created((string?)null, new CreatedPersonalAccessToken(row.Id, row.Name, scopes, row.ExpiresAt, token));
+    }
+
+    private static async Task<Ok<List<PersonalAccessTokenResponse>>> List(ClaimsPrincipal user, TokenServerDb db, CancellationToken cancellationToken)
+    {
+        var accountId = user.AccountId();
+        var rows = await db.Set<PersonalAccessToken>().AsNoTracking()
+            .Where(t => t.AccountId == accountId && t.RevokedAt == null)
+            .OrderByDescending(t => t.CreatedAt)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(t => new PersonalAccessTokenResponse(t.Id, t.Name, t.Scopes.Split(' '), t.CreatedAt, t.ExpiresAt, t.LastUsedAt)).ToList());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
+        string id, ClaimsPrincipal user, PersonalAccessTokenRevocation revocation, AuditLog audit, TokenServerDb db, CancellationToken cancellationToken)
+    {
+        var accountId = user.AccountId()!.Value;
+        if (!await revocation.RevokeAsync(accountId, id, cancellationToken))
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "No such token",
+                "You have no live personal access token with this id. GET /api/v1/auth/personal-access-tokens lists yours.");
+        }
+
+        audit.Record(PersonalAccessTokenAuditEvents.Revoked, accountId, $"token {id}");
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+}
+
+public static class PersonalAccessTokenAuditEvents
+{
+    public const string Created = "personal_access_token.created";
+    public const string Revoked = "personal_access_token.revoked";
+}
+
+/// <summary>
+/// Revokes personal access tokens: the row is marked, and the token's id joins the revocation
+/// list as a revoked token id (a <see cref="RevokedToken"/> row), so other instances refuse it
+/// after their next store poll (<see cref="TokenOptions.RevocationPollInterval"/>).
+/// </summary>
+public sealed class PersonalAccessTokenRevocation(TokenServerDb db, RevocationList revocations, TimeProvider time)
+{
+    /// <summary>Revokes one live token of the account; false if it has none with this id.</summary>
+    public async Task<bool> RevokeAsync(long accountId, string id, CancellationToken cancellationToken) =>
+        await RevokeWhereAsync(t => t.AccountId == accountId && t.Id == id, cancellationToken) > 0;
+
+    /// <summary>Revokes every live token of the account (a password reset: the account may have been taken over).</summary>
+    public Task<int> RevokeAllAsync(long accountId, CancellationToken cancellationToken) =>
+        RevokeWhereAsync(t => t.AccountId == accountId, cancellationToken);
+
+    private async Task<int> RevokeWhereAsync(System.Linq.Expressions.Expression<Func<PersonalAccessToken, bool>> which, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var targets = await db.Set<PersonalAccessToken>().AsNoTracking()
+            .Where(which).Where(t => t.RevokedAt == null && t.ExpiresAt > now)
+            .Select(t => new { t.Id, t.ExpiresAt })
+            .ToListAsync(cancellationToken);
+        if (targets.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = targets.Select(t => t.Id).ToList();
+        await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
+        await db.Set<PersonalAccessToken>()
+            .Where(t => ids.Contains(t.Id) && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        db.RevokedTokens.AddRange(targets.Select(t => new RevokedToken { Jti = t.Id, RevokedAt = now, ExpiresAt = t.ExpiresAt }));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var t in targets)
+        {
+            revocations.AddToken(t.Id, t.ExpiresAt);
+        }
+
+        return targets.Count;
+    }
+}
