@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
+using TokenServer.Mfa;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -80,8 +81,8 @@ public static class AuthEndpoints
         };
     }
 
-    private static async Task<Results<Ok<TokenPairResponse>, ValidationProblem, ProblemHttpResult>> Login(
-        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<TokenPairResponse>, JsonHttpResult<MfaRequiredResponse>, ValidationProblem, ProblemHttpResult>> Login(
+        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, MultiFactor mfa, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<LoginRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -101,12 +102,18 @@ public static class AuthEndpoints
         }
 
         var result = await credentials.CheckAsync(login, r.Password, Dialect, cancellationToken);
+        if (result.Failure == CredentialFailure.MfaRequired)
+        {
+            return MfaEndpoints.Required(await mfa.ChallengeAsync(result.Account!.Id, MfaChallengeKinds.Login, ClientId, cancellationToken));
+        }
+
         if (!result.Succeeded)
         {
             return InvalidCredentials();
         }
 
-        var tokens = await sessions.StartAsync(result.Account!, new SessionRequest(Dialect, ClientId, options.Value.AccessTokenLifetime, IssueRefreshToken: true), cancellationToken);
+        var tokens = await sessions.StartAsync(result.Account!,
+            new SessionRequest(Dialect, ClientId, options.Value.AccessTokenLifetime, IssueRefreshToken: true, AuthenticationMethods: MultiFactor.PasswordOnly), cancellationToken);
         return TypedResults.Ok(new TokenPairResponse(tokens.Access.Token, tokens.RefreshToken!, "bearer", tokens.Access.ExpiresInSeconds));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Mfa;
 using TokenServer.Store;
 
 namespace TokenServer.Auth;
@@ -31,8 +32,16 @@ public enum CredentialFailure
     InvalidCredentials,
     LockedOut,
     Disabled,
+
+    /// <summary>
+    /// The password is right but the account has MFA on: only a login that can ask for the
+    /// second factor (the native login and password grant) goes on; every other front door
+    /// fails as for a wrong password, in its own shape.
+    /// </summary>
+    MfaRequired,
 }
 
+/// <summary>The account is set on success and when <see cref="CredentialFailure.MfaRequired"/>.</summary>
 public sealed record CredentialResult(Account? Account, CredentialFailure Failure)
 {
     public bool Succeeded => Failure == CredentialFailure.None;
@@ -47,6 +56,7 @@ public sealed class CredentialChecker(
     TokenServerDb db,
     PasswordHasher hasher,
     AuditLog audit,
+    MultiFactor mfa,
     IOptions<LockoutOptions> lockout,
     TimeProvider time)
 {
@@ -84,20 +94,29 @@ public sealed class CredentialChecker(
         }
         else
         {
-            failure = check.Valid ? CredentialFailure.None : CredentialFailure.InvalidCredentials;
+            failure = !check.Valid ? CredentialFailure.InvalidCredentials
+                : await mfa.IsOnAsync(account.Id, cancellationToken) ? CredentialFailure.MfaRequired
+                : CredentialFailure.None;
         }
 
-        if (failure == CredentialFailure.None)
+        if (failure is CredentialFailure.None or CredentialFailure.MfaRequired)
         {
             account.FailedLoginCount = 0;
             account.LockoutEnd = null;
-            account.LastLoginAt = now;
             if (check.NeedsRehash)
             {
                 account.PasswordHash = await hasher.HashAsync(password, cancellationToken);
             }
 
-            audit.Record(AuditEventTypes.LoginSucceeded, account.Id, dialect: dialect);
+            if (failure == CredentialFailure.None)
+            {
+                account.LastLoginAt = now;
+                audit.Record(AuditEventTypes.LoginSucceeded, account.Id, dialect: dialect);
+            }
+            else
+            {
+                audit.Record(AuditEventTypes.LoginFailed, account.Id, "second factor required", dialect: dialect);
+            }
         }
         else
         {
@@ -115,7 +134,7 @@ public sealed class CredentialChecker(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return new CredentialResult(failure == CredentialFailure.None ? account : null, failure);
+        return new CredentialResult(failure is CredentialFailure.None or CredentialFailure.MfaRequired ? account : null, failure);
     }
 
     private void RegisterFailure(Account account, DateTimeOffset now)

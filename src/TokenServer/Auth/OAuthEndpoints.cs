@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TokenServer.Hosting;
+using TokenServer.Mfa;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -37,8 +38,8 @@ public static class OAuthEndpoints
     internal static JsonHttpResult<OAuthErrorResponse> Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Json(new OAuthErrorResponse(error, description), statusCode: status);
 
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> Token(
-        HttpRequest request, CredentialChecker credentials, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> Token(
+        HttpRequest request, CredentialChecker credentials, MultiFactor mfa, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -58,13 +59,19 @@ public static class OAuthEndpoints
                 }
 
                 var result = await credentials.CheckAsync(username, password, AuthEndpoints.Dialect, cancellationToken);
+                var clientId = form["client_id"].ToString() is { Length: > 0 and <= 100 } id ? id : AuthEndpoints.ClientId;
+                if (result.Failure == CredentialFailure.MfaRequired)
+                {
+                    return MfaEndpoints.Required(await mfa.ChallengeAsync(result.Account!.Id, MfaChallengeKinds.OAuth, clientId, cancellationToken));
+                }
+
                 if (!result.Succeeded)
                 {
                     return Error(OAuthErrors.InvalidGrant, "The username and password do not match an active account.");
                 }
 
-                var clientId = form["client_id"].ToString() is { Length: > 0 and <= 100 } id ? id : AuthEndpoints.ClientId;
-                var issued = await sessions.StartAsync(result.Account!, new SessionRequest(AuthEndpoints.Dialect, clientId, lifetime, IssueRefreshToken: true), cancellationToken);
+                var issued = await sessions.StartAsync(result.Account!,
+                    new SessionRequest(AuthEndpoints.Dialect, clientId, lifetime, IssueRefreshToken: true, AuthenticationMethods: MultiFactor.PasswordOnly), cancellationToken);
                 return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, issued.RefreshToken));
 
             case GrantRefreshToken:
@@ -80,7 +87,11 @@ public static class OAuthEndpoints
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
 
             case GrantClientCredentials:
-                return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
+                return (await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken)).Result switch
+                {
+                    Ok<OAuthTokenResponse> ok => ok,
+                    var other => (JsonHttpResult<OAuthErrorResponse>)other,
+                };
 
             case "":
                 return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");

@@ -62,6 +62,8 @@ public sealed class LoginSession
     public string? RevokedReason { get; set; }
     public string? UserAgent { get; set; }
     public string? ClientAddress { get; set; }
+    /// <summary>How the person proved who they are, as RFC 8176 <c>amr</c> values separated by spaces ("pwd otp"); null when no person signed in (a client's credentials).</summary>
+    public string? AuthenticationMethods { get; set; }
     public List<RefreshToken> RefreshTokens { get; set; } = [];
 }
 

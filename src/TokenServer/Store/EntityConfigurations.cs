@@ -57,6 +57,7 @@ internal sealed class LoginSessionConfiguration : IEntityTypeConfiguration<Login
         builder.Property(s => s.RevokedReason).HasMaxLength(64);
         builder.Property(s => s.UserAgent).HasMaxLength(256);
         builder.Property(s => s.ClientAddress).HasMaxLength(64);
+        builder.Property(s => s.AuthenticationMethods).HasMaxLength(64);
         builder.HasIndex(s => s.AccountId);
         // The revocation cache polls for sessions revoked since its last look.
         builder.HasIndex(s => s.RevokedAt);

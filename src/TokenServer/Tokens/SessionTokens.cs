@@ -13,7 +13,8 @@ public sealed record SessionRequest(
     TimeSpan AccessTokenLifetime,
     bool IssueRefreshToken,
     TimeSpan? SessionLifetime = null,
-    IReadOnlyDictionary<string, object>? ExtraClaims = null);
+    IReadOnlyDictionary<string, object>? ExtraClaims = null,
+    IReadOnlyList<string>? AuthenticationMethods = null);
 
 public sealed record IssuedTokens(IssuedAccessToken Access, string? RefreshToken, string SessionId);
 
@@ -66,6 +67,7 @@ public sealed class SessionTokens(
                 t.Session.ExpiresAt,
                 t.Session.Dialect,
                 t.Session.ClientId,
+                t.Session.AuthenticationMethods,
                 t.Session.AccountId,
                 t.Session.Account.Email,
                 t.Session.Account.Username,
@@ -93,6 +95,7 @@ public sealed class SessionTokens(
             ExpiresAt = now + (request.SessionLifetime ?? o.SessionLifetime),
             UserAgent = Truncate(context?.Request.Headers.UserAgent.ToString(), 256),
             ClientAddress = context?.Connection.RemoteIpAddress?.ToString(),
+            AuthenticationMethods = request.AuthenticationMethods is { Count: > 0 } methods ? string.Join(' ', methods) : null,
         };
         db.Sessions.Add(session);
 
@@ -102,7 +105,7 @@ public sealed class SessionTokens(
             refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
         }
 
-        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, request.ExtraClaims);
+        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithMethods(request.ExtraClaims, session.AuthenticationMethods));
         await db.SaveChangesAsync(cancellationToken);
         return new IssuedTokens(access, refresh, session.Id);
     }
@@ -156,7 +159,7 @@ public sealed class SessionTokens(
         await db.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), cancellationToken);
         var refresh = AddRefreshToken(row.SessionId, row.SessionExpiresAt, now);
         var subject = new TokenSubject(row.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Email, row.Username, row.Role);
-        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt);
+        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt, WithMethods(null, row.AuthenticationMethods));
         audit.Record(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -272,11 +275,25 @@ public sealed class SessionTokens(
         DateTimeOffset SessionExpiresAt,
         string Dialect,
         string ClientId,
+        string? AuthenticationMethods,
         long AccountId,
         string Email,
         string? Username,
         string Role,
         string Status);
+
+    /// <summary>The session's <c>amr</c> (RFC 8176) on every access token it issues, refreshed ones included.</summary>
+    private static IReadOnlyDictionary<string, object>? WithMethods(IReadOnlyDictionary<string, object>? extra, string? methods)
+    {
+        if (methods is null)
+        {
+            return extra;
+        }
+
+        var claims = extra is null ? new Dictionary<string, object>(StringComparer.Ordinal) : new Dictionary<string, object>(extra, StringComparer.Ordinal);
+        claims[TokenClaims.AuthenticationMethods] = methods.Split(' ');
+        return claims;
+    }
 
     private static string? Truncate(string? value, int max) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= max ? value : value[..max];
