@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using TokenServer.Email;
 using TokenServer.Hosting;
 using TokenServer.Mfa;
 using TokenServer.Store;
@@ -45,7 +46,7 @@ public static class AuthEndpoints
     public static AccountResponse ToResponse(this Account a) => new(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt);
 
     private static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        HttpRequest request, AccountRegistry registry, CancellationToken cancellationToken)
+        HttpRequest request, AccountRegistry registry, OutgoingMail mails, IOptions<EmailOptions> email, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<RegisterRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -70,6 +71,11 @@ public static class AuthEndpoints
         }
 
         var (account, conflict) = await registry.CreateAsync(new NewAccount(r.Email!, r.Password!, r.FullName!, role, r.Username), caller.AccountId(), cancellationToken);
+        if (account is not null && email.Value.Verification != EmailVerification.Off)
+        {
+            mails.Enqueue(new MailJob.Verify(account.Id));
+        }
+
         return conflict switch
         {
             // Registration must say the email is taken (CONTRACTS.md: 409); docs/security.md says why that is acceptable.

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Email;
 using TokenServer.Mfa;
 using TokenServer.Store;
 
@@ -39,12 +40,21 @@ public enum CredentialFailure
     /// fails as for a wrong password, in its own shape.
     /// </summary>
     MfaRequired,
+
+    /// <summary>
+    /// The password is right but <c>TokenServer:Email:Verification</c> is Required and the address
+    /// is not verified yet: every front door answers as for a wrong password (CONTRACTS.md).
+    /// </summary>
+    EmailUnverified,
 }
 
 /// <summary>The account is set on success and when <see cref="CredentialFailure.MfaRequired"/>.</summary>
 public sealed record CredentialResult(Account? Account, CredentialFailure Failure)
 {
     public bool Succeeded => Failure == CredentialFailure.None;
+
+    /// <summary>The password was right, whatever else stops the login: enough for a signed-in caller re-entering it.</summary>
+    public bool PasswordMatched => Failure is CredentialFailure.None or CredentialFailure.MfaRequired;
 }
 
 /// <summary>
@@ -57,6 +67,7 @@ public sealed class CredentialChecker(
     PasswordHasher hasher,
     AuditLog audit,
     MultiFactor mfa,
+    IOptions<EmailOptions> email,
     IOptions<LockoutOptions> lockout,
     TimeProvider time)
 {
@@ -95,6 +106,7 @@ public sealed class CredentialChecker(
         else
         {
             failure = !check.Valid ? CredentialFailure.InvalidCredentials
+                : email.Value.Verification == EmailVerification.Required && account.EmailVerifiedAt is null ? CredentialFailure.EmailUnverified
                 : await mfa.IsOnAsync(account.Id, cancellationToken) ? CredentialFailure.MfaRequired
                 : CredentialFailure.None;
         }
@@ -128,6 +140,7 @@ public sealed class CredentialChecker(
             audit.Record(AuditEventTypes.LoginFailed, account.Id, failure switch
             {
                 CredentialFailure.Disabled => "account disabled",
+                CredentialFailure.EmailUnverified => "email not verified",
                 CredentialFailure.LockedOut => "account locked",
                 _ => "wrong password",
             }, dialect: dialect);

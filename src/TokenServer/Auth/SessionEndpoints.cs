@@ -112,7 +112,7 @@ public static class SessionEndpoints
         // The one password check (lockout and audit included), so a stolen access token cannot
         // be used to guess the password any faster than the login route allows.
         var check = await credentials.CheckAsync(email, r.CurrentPassword, AuthEndpoints.Dialect, cancellationToken);
-        if (!check.Succeeded)
+        if (!check.PasswordMatched)
         {
             return Problems.Field("current_password", "The current password is wrong (or the account is locked for a while after too many wrong passwords). Check it and try again.");
         }

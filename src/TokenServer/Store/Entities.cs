@@ -13,6 +13,8 @@ public sealed class Account
     public required string Role { get; set; }
     public required string Status { get; set; }
     public bool IsActivated { get; set; }
+    /// <summary>When the address was proven by a link mailed to it; null until then (TokenServer:Email:Verification).</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
     /// <summary>Changes whenever credentials change; lets a future check invalidate anything derived from the old ones.</summary>
     public required string SecurityStamp { get; set; }
     public int FailedLoginCount { get; set; }

@@ -39,6 +39,7 @@ namespace TokenServer.Store.Migrations.Sqlite
                     Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    EmailVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     SecurityStamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     FailedLoginCount = table.Column<int>(type: "INTEGER", nullable: false),
                     LockoutEnd = table.Column<long>(type: "INTEGER", nullable: true),
@@ -127,6 +128,31 @@ namespace TokenServer.Store.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_signing_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "account_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_account_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -561,6 +587,22 @@ namespace TokenServer.Store.Migrations.Sqlite
                 column: "ChangedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_AccountId_Purpose",
+                table: "account_tokens",
+                columns: new[] { "AccountId", "Purpose" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_ExpiresAt",
+                table: "account_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_TokenHash",
+                table: "account_tokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -847,6 +889,9 @@ namespace TokenServer.Store.Migrations.Sqlite
         {
             migrationBuilder.DropTable(
                 name: "account_changes");
+
+            migrationBuilder.DropTable(
+                name: "account_tokens");
 
             migrationBuilder.DropTable(
                 name: "audit_events");

@@ -41,6 +41,7 @@ namespace TokenServer.Store.Migrations.Postgres
                     Role = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "boolean", nullable: false),
+                    EmailVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     FailedLoginCount = table.Column<int>(type: "integer", nullable: false),
                     LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
@@ -129,6 +130,31 @@ namespace TokenServer.Store.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_signing_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "account_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    Purpose = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_account_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -563,6 +589,22 @@ namespace TokenServer.Store.Migrations.Postgres
                 column: "ChangedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_AccountId_Purpose",
+                table: "account_tokens",
+                columns: new[] { "AccountId", "Purpose" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_ExpiresAt",
+                table: "account_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_TokenHash",
+                table: "account_tokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -849,6 +891,9 @@ namespace TokenServer.Store.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "account_changes");
+
+            migrationBuilder.DropTable(
+                name: "account_tokens");
 
             migrationBuilder.DropTable(
                 name: "audit_events");
