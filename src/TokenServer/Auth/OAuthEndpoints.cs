@@ -87,11 +87,7 @@ public static class OAuthEndpoints
                     : Error(OAuthErrors.InvalidGrant, "The refresh token is unknown, expired, revoked or already used. Log in again.");
 
             case GrantClientCredentials:
-                return (await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken)).Result switch
-                {
-                    Ok<OAuthTokenResponse> ok => ok,
-                    var other => (JsonHttpResult<OAuthErrorResponse>)other,
-                };
+                return await ClientCredentialsAsync(request, form, clients, sessions, audit, db, lifetime, cancellationToken);
 
             case "":
                 return Error(OAuthErrors.InvalidRequest, "The grant_type parameter is required: password, refresh_token or client_credentials.");
@@ -106,7 +102,7 @@ public static class OAuthEndpoints
     /// both at once is refused, since a client must use one method). No refresh token (§4.4.3).
     /// Every failed client authentication is 401 invalid_client with a Basic challenge (§5.2).
     /// </summary>
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> ClientCredentialsAsync(
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> ClientCredentialsAsync(
         HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var basic = ReadBasicClient(request);

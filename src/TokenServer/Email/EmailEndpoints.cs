@@ -218,30 +218,3 @@ public static class EmailEndpoints
         Problems.Create(StatusCodes.Status400BadRequest, "Invalid or expired link",
             "This token is unknown, expired or already used. Ask for a new mail (POST /api/v1/auth/password/forgot or /api/v1/auth/email/verify/resend).");
 }
-
-public static class EmailAuditEvents
-{
-    public const string EmailVerified = "account.email_verified";
-    public const string EmailChanged = "account.email_changed";
-}
-
-public static class EmailSetup
-{
-    public static WebApplicationBuilder AddEmail(this WebApplicationBuilder builder)
-    {
-        var services = builder.Services;
-        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
-        services.AddSingleton<OutgoingMail>();
-        services.AddHostedService<MailWorker>();
-        services.AddScoped<AccountMails>();
-        services.AddSingleton<IMailSender>(sp =>
-        {
-            var smtp = sp.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp;
-            return !string.IsNullOrWhiteSpace(smtp.Host) ? ActivatorUtilities.CreateInstance<SmtpMailSender>(sp)
-                : sp.GetRequiredService<IHostEnvironment>().IsDevelopment() ? ActivatorUtilities.CreateInstance<PickupDirectoryMailSender>(sp)
-                : ActivatorUtilities.CreateInstance<NoMailSender>(sp);
-        });
-        return builder;
-    }
-}

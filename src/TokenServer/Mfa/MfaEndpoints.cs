@@ -123,12 +123,3 @@ public static class MfaEndpoints
             : (body.Value.Code.Trim(), null);
     }
 }
-
-public static class MfaSetup
-{
-    public static WebApplicationBuilder AddMfa(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddScoped<MultiFactor>();
-        return builder;
-    }
-}

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -7,58 +6,6 @@ using TokenServer.Store;
 using TokenServer.Tokens;
 
 namespace TokenServer.Email;
-
-/// <summary>A mail to send about an account; looked up and sent off the request path.</summary>
-public abstract record MailJob
-{
-    /// <summary>The verification link for a new account's address.</summary>
-    public sealed record Verify(long AccountId) : MailJob;
-
-    /// <summary>Someone asked to verify this address again (the account may not exist).</summary>
-    public sealed record VerifyAgain(string Email) : MailJob;
-
-    /// <summary>Someone asked to reset the password of this address (the account may not exist).</summary>
-    public sealed record ResetPassword(string Email) : MailJob;
-
-    /// <summary>The confirmation link for an email change, to the new address.</summary>
-    public sealed record ChangeEmail(long AccountId, string NewEmail) : MailJob;
-
-    /// <summary>The notice to the old address once a change is confirmed.</summary>
-    public sealed record EmailChanged(string OldEmail, string NewEmail) : MailJob;
-}
-
-/// <summary>
-/// Requests only queue a job and answer at once: whether the address has an account, and how
-/// long a store lookup or an SMTP server takes, never shows in the answer or its timing.
-/// </summary>
-public sealed class OutgoingMail
-{
-    private readonly Channel<MailJob> channel = Channel.CreateBounded<MailJob>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Enqueue(MailJob job) => channel.Writer.TryWrite(job);
-
-    internal ChannelReader<MailJob> Reader => channel.Reader;
-}
-
-internal sealed class MailWorker(OutgoingMail queue, IServiceScopeFactory scopes, ILogger<MailWorker> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await foreach (var job in queue.Reader.ReadAllAsync(stoppingToken))
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<AccountMails>().SendAsync(job, stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // The job's kind only: its address is personal data, its link a secret.
-                logger.LogError(ex, "Sending a {Job} mail failed", job.GetType().Name);
-            }
-        }
-    }
-}
 
 /// <summary>Builds the account mails and their single-use links.</summary>
 public sealed class AccountMails(TokenServerDb db, IMailSender sender, IOptions<EmailOptions> options, IOptions<TokenOptions> tokenOptions, TimeProvider time)
