@@ -20,12 +20,12 @@ public static class TokenClaims
     public const string Dialect = "dialect";
     public const string ClientId = "client_id";
     public const string Role = "role";
-
-    /// <summary>RFC 8176 authentication method references (<c>pwd</c>, <c>otp</c>), from the login session.</summary>
-    public const string AuthenticationMethods = "amr";
     public const string Email = "email";
     public const string PreferredUsername = "preferred_username";
     public const string AccessTokenType = "at+jwt";
+
+    /// <summary>RFC 8176 authentication method references (<c>pwd</c>, <c>otp</c>), from the login session.</summary>
+    public const string AuthenticationMethods = "amr";
 }
 
 /// <summary>Mints RFC 9068 access tokens signed with the key ring's current key.</summary>
