@@ -177,4 +177,34 @@ public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<Two
         using var onA = await A.GetWithTokenAsync("/api/v1/auth/me", fromB.AccessToken);
         Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
     }
+
+    [Fact]
+    public async Task PersonalAccessTokenRevokedOnA_IsRefusedByB_WithinOneSecond()
+    {
+        var login = await A.RegisterAndLoginAsync("pat-ab@example.org");
+        using var created = await A.PostJsonWithTokenAsync("/api/v1/auth/personal-access-tokens", new { name = "pipeline", scopes = new[] { "read" } }, login.AccessToken);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var json = await created.ReadJsonAsync();
+        var token = json.GetProperty("token").GetString()!;
+        using (var before = await B.GetWithTokenAsync("/api/v1/auth/me", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        using (var revoke = await A.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/auth/personal-access-tokens/{json.GetProperty("id").GetString()}").WithBearer(login.AccessToken)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var status = HttpStatusCode.OK;
+        while (clock.Elapsed < TimeSpan.FromSeconds(1) && status == HttpStatusCode.OK)
+        {
+            using var me = await B.GetWithTokenAsync("/api/v1/auth/me", token);
+            status = me.StatusCode;
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
 }

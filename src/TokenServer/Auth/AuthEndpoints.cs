@@ -2,7 +2,9 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Email;
 using TokenServer.Hosting;
+using TokenServer.Mfa;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -39,7 +41,7 @@ public static class AuthEndpoints
     public static AccountResponse ToResponse(this Account a) => new(a.Id, a.Email, a.Username, a.FullName, a.Role, a.Status, a.CreatedAt);
 
     private static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        HttpRequest request, Caller caller, AccountRegistry registry, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, AccountRegistry registry, OutgoingMail mails, IOptions<EmailOptions> email, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<RegisterRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -62,6 +64,11 @@ public static class AuthEndpoints
         }
 
         var (account, conflict) = await registry.CreateAsync(new NewAccount(r.Email!, r.Password!, r.FullName!, role, r.Username), caller.AccountId, cancellationToken);
+        if (account is not null && email.Value.Verification != EmailVerification.Off)
+        {
+            mails.Enqueue(new MailJob.Verify(account.Id));
+        }
+
         return conflict switch
         {
             // Registration must say the email is taken (CONTRACTS.md: 409); docs/security.md says why that is acceptable.
@@ -73,8 +80,8 @@ public static class AuthEndpoints
         };
     }
 
-    private static async Task<Results<Ok<TokenPairResponse>, ValidationProblem, ProblemHttpResult>> Login(
-        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<TokenPairResponse>, JsonHttpResult<MfaRequiredResponse>, ValidationProblem, ProblemHttpResult>> Login(
+        HttpRequest request, CredentialChecker credentials, SessionTokens sessions, MultiFactor mfa, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<LoginRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -99,12 +106,18 @@ public static class AuthEndpoints
             return Problems.Create(StatusCodes.Status403Forbidden, "Single sign-on required", result.SsoMessage);
         }
 
+        if (result.Failure == CredentialFailure.MfaRequired)
+        {
+            return MfaEndpoints.Required(await mfa.ChallengeAsync(result.Account!.Id, MfaChallengeKinds.Login, ClientId, cancellationToken));
+        }
+
         if (!result.Succeeded)
         {
             return InvalidCredentials();
         }
 
-        var tokens = await sessions.StartAsync(result.Account!, new SessionRequest(Dialect, ClientId, options.Value.AccessTokenLifetime, IssueRefreshToken: true), cancellationToken);
+        var tokens = await sessions.StartAsync(result.Account!,
+            new SessionRequest(Dialect, ClientId, options.Value.AccessTokenLifetime, IssueRefreshToken: true, AuthenticationMethods: MultiFactor.PasswordOnly), cancellationToken);
         return TypedResults.Ok(new TokenPairResponse(tokens.Access.Token, tokens.RefreshToken!, "bearer", tokens.Access.ExpiresInSeconds));
     }
 

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TokenServer.Email;
 using TokenServer.Hosting;
+using TokenServer.Mfa;
 using TokenServer.Store;
 
 namespace TokenServer.Auth;
@@ -41,6 +43,19 @@ public enum CredentialFailure
 
     /// <summary>The password is right, but the account belongs to an organization with single sign-on on: no token by password.</summary>
     SsoRequired,
+
+    /// <summary>
+    /// The password is right but the account has MFA on: only a login that can ask for the
+    /// second factor (the native login and password grant) goes on; every other front door
+    /// fails as for a wrong password, in its own shape.
+    /// </summary>
+    MfaRequired,
+
+    /// <summary>
+    /// The password is right but <c>TokenServer:Email:Verification</c> is Required and the address
+    /// is not verified yet: every front door answers as for a wrong password (CONTRACTS.md).
+    /// </summary>
+    EmailUnverified,
 }
 
 /// <summary>What a password check is for: a login that hands out tokens, or re-entering the password to change it.</summary>
@@ -50,12 +65,15 @@ public enum CredentialUse
     Reauthenticate,
 }
 
-/// <param name="Account">The account, when the check succeeded.</param>
+/// <param name="Account">The account, when the check succeeded or <see cref="CredentialFailure.MfaRequired"/>.</param>
 /// <param name="Failure">Why it failed, or <see cref="CredentialFailure.None"/>.</param>
 /// <param name="SsoOrganization">With <see cref="CredentialFailure.SsoRequired"/>: the slug of the organization that requires single sign-on.</param>
 public sealed record CredentialResult(Account? Account, CredentialFailure Failure, string? SsoOrganization = null)
 {
     public bool Succeeded => Failure == CredentialFailure.None;
+
+    /// <summary>The password was right, whatever else stops the login: enough for a signed-in caller re-entering it.</summary>
+    public bool PasswordMatched => Failure is CredentialFailure.None or CredentialFailure.MfaRequired;
 
     /// <summary>What every front door says, in its own shape, to a member of a single sign-on organization who logged in by password.</summary>
     public string SsoMessage =>
@@ -72,6 +90,8 @@ public sealed class CredentialChecker(
     PasswordHasher hasher,
     AuditLog audit,
     LoginThrottles throttles,
+    MultiFactor mfa,
+    IOptions<EmailOptions> email,
     IHttpContextAccessor http,
     TimeProvider time)
 {
@@ -123,7 +143,9 @@ public sealed class CredentialChecker(
         }
         else
         {
-            failure = check.Valid ? CredentialFailure.None : CredentialFailure.InvalidCredentials;
+            failure = !check.Valid ? CredentialFailure.InvalidCredentials
+                : email.Value.Verification == EmailVerification.Required && account.EmailVerifiedAt is null ? CredentialFailure.EmailUnverified
+                : CredentialFailure.None;
         }
 
         if (!check.Valid)
@@ -156,6 +178,10 @@ public sealed class CredentialChecker(
             {
                 failure = CredentialFailure.SsoRequired;
             }
+            else if (await mfa.IsOnAsync(account!.Id, cancellationToken))
+            {
+                failure = CredentialFailure.MfaRequired;
+            }
         }
 
         if (check.Valid && lockedUntil is null)
@@ -174,6 +200,8 @@ public sealed class CredentialChecker(
             {
                 CredentialFailure.Disabled => "account disabled",
                 CredentialFailure.LockedOut => "account locked",
+                CredentialFailure.EmailUnverified => "email not verified",
+                CredentialFailure.MfaRequired => "second factor required",
                 CredentialFailure.SsoRequired => $"password login refused: organization {sso} requires single sign-on",
                 _ when account is null => "unknown account",
                 _ => "wrong password",
@@ -181,7 +209,7 @@ public sealed class CredentialChecker(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return new CredentialResult(failure == CredentialFailure.None ? account : null, failure, sso);
+        return new CredentialResult(failure is CredentialFailure.None or CredentialFailure.MfaRequired ? account : null, failure, sso);
     }
 
     /// <summary>

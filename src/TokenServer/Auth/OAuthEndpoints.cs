@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
 using TokenServer.Oidc;
+using TokenServer.Mfa;
 using TokenServer.Organizations;
 using TokenServer.Store;
 using TokenServer.Tokens;
@@ -40,8 +41,8 @@ public static class OAuthEndpoints
     internal static JsonHttpResult<OAuthErrorResponse> Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Json(new OAuthErrorResponse(error, description), statusCode: status);
 
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> Token(
-        HttpRequest request, CredentialChecker credentials, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> Token(
+        HttpRequest request, CredentialChecker credentials, MultiFactor mfa, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, IOptions<TokenOptions> options, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
         {
@@ -67,13 +68,19 @@ public static class OAuthEndpoints
                     return Error(OAuthErrors.InvalidGrant, result.SsoMessage);
                 }
 
+                var clientId = form["client_id"].ToString() is { Length: > 0 and <= 100 } id ? id : AuthEndpoints.ClientId;
+                if (result.Failure == CredentialFailure.MfaRequired)
+                {
+                    return MfaEndpoints.Required(await mfa.ChallengeAsync(result.Account!.Id, MfaChallengeKinds.OAuth, clientId, cancellationToken));
+                }
+
                 if (!result.Succeeded)
                 {
                     return Error(OAuthErrors.InvalidGrant, "The username and password do not match an active account.");
                 }
 
-                var clientId = form["client_id"].ToString() is { Length: > 0 and <= 100 } id ? id : AuthEndpoints.ClientId;
-                var issued = await sessions.StartAsync(result.Account!, new SessionRequest(AuthEndpoints.Dialect, clientId, lifetime, IssueRefreshToken: true), cancellationToken);
+                var issued = await sessions.StartAsync(result.Account!,
+                    new SessionRequest(AuthEndpoints.Dialect, clientId, lifetime, IssueRefreshToken: true, AuthenticationMethods: MultiFactor.PasswordOnly), cancellationToken);
                 return TypedResults.Ok(new OAuthTokenResponse(issued.Access.Token, "Bearer", issued.Access.ExpiresInSeconds, issued.RefreshToken));
 
             case GrantRefreshToken:
@@ -128,7 +135,7 @@ public static class OAuthEndpoints
     /// both at once is refused, since a client must use one method). No refresh token (§4.4.3).
     /// Every failed client authentication is 401 invalid_client with a Basic challenge (§5.2).
     /// </summary>
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> ClientCredentialsAsync(
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> ClientCredentialsAsync(
         HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var basic = ReadBasicClient(request);
@@ -158,7 +165,7 @@ public static class OAuthEndpoints
     /// A grant only registered clients use: an authorization code (RFC 6749 §4.1.3, OpenID Connect
     /// Core 1.0 §3.1.3) or a device code (RFC 8628 §3.4). The client authenticates first.
     /// </summary>
-    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> RegisteredClientGrantAsync(
+    private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> RegisteredClientGrantAsync(
         HttpRequest request, IFormCollection form, Func<OidcClient, IServiceProvider, Task<GrantResult>> grant, CancellationToken cancellationToken)
     {
         var registered = await RegisteredClientAsync(request, form, cancellationToken);

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TokenServer.Hosting;
+using TokenServer.PersonalAccessTokens;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -31,7 +32,7 @@ public static class PersonalTokenEndpoints
     {
         app.MapPost("/api/v1/auth/personal-token", (Caller caller, TokenServerDb db, SessionTokens sessions, TimeProvider time, CancellationToken cancellationToken) =>
                 MintAsync(caller, db, sessions, time, new PersonalTokenShape(dialect, lifetime, claims), cancellationToken))
-            .WithTags("Auth").RequireAuthorization().RequireCredentialRateLimit().WithNoStore()
+            .WithTags("Auth").RequireAuthorization().RequireCredentialRateLimit().WithNoStore().RefusePersonalAccessTokens()
             .WithSummary("A four-hour token for scripts, shaped like a TetraScience login token; it ends no later than the session that asked for it");
         return app;
     }

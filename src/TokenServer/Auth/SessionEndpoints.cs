@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
+using TokenServer.PersonalAccessTokens;
 using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
@@ -37,7 +38,7 @@ public static class SessionEndpoints
         group.MapGet("/sessions", List).WithSummary("The caller's live login sessions, newest first; 'current' marks the one this token belongs to");
         group.MapDelete("/sessions/{id}", RevokeOne).WithSummary("End one of the caller's sessions and every token issued in it");
         group.MapDelete("/sessions", RevokeOthers).WithSummary("End every session of the caller except the current one");
-        group.MapPost("/password", ChangePassword).RequireCredentialRateLimit()
+        group.MapPost("/password", ChangePassword).RequireCredentialRateLimit().RefusePersonalAccessTokens()
             .DocumentsBody<PasswordChangeRequest>("application/json")
             .WithSummary("Change the caller's password; every other session is ended");
         return app;
@@ -115,7 +116,7 @@ public static class SessionEndpoints
         // The one password check (lockout and audit included), so a stolen access token cannot
         // be used to guess the password any faster than the login route allows.
         var check = await credentials.CheckAsync(email, r.CurrentPassword, AuthEndpoints.Dialect, cancellationToken, CredentialUse.Reauthenticate);
-        if (!check.Succeeded)
+        if (!check.PasswordMatched)
         {
             return Problems.Field("current_password", "The current password is wrong (or the account is locked for a while after too many wrong passwords). Check it and try again.");
         }

@@ -15,6 +15,8 @@ public sealed class Account
     public required string Role { get; set; }
     public required string Status { get; set; }
     public bool IsActivated { get; set; }
+    /// <summary>When the address was proven by a link mailed to it; null until then (TokenServer:Email:Verification).</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
     /// <summary>Changes whenever credentials change; lets a future check invalidate anything derived from the old ones.</summary>
     public required string SecurityStamp { get; set; }
     /// <summary>The end of the account-wide lock (<see cref="LoginThrottle"/>), kept here for the admin listing.</summary>
@@ -76,6 +78,8 @@ public sealed class LoginSession
 
     /// <summary>The <c>aud</c> of this session's access tokens when it is not the server's default.</summary>
     public string? Audience { get; set; }
+    /// <summary>How the person proved who they are, as RFC 8176 <c>amr</c> values separated by spaces ("pwd otp"); null when no person signed in (a client's credentials).</summary>
+    public string? AuthenticationMethods { get; set; }
     public List<RefreshToken> RefreshTokens { get; set; } = [];
 }
 

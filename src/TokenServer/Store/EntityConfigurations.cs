@@ -75,6 +75,7 @@ internal sealed class LoginSessionConfiguration : IEntityTypeConfiguration<Login
         builder.Property(s => s.ParentSessionId).HasMaxLength(40);
         builder.Property(s => s.Scope).HasMaxLength(1000);
         builder.Property(s => s.Audience).HasMaxLength(200);
+        builder.Property(s => s.AuthenticationMethods).HasMaxLength(64);
         builder.HasIndex(s => s.AccountId);
         builder.HasIndex(s => s.ParentSessionId);
         // The revocation cache polls for sessions revoked since its last look.

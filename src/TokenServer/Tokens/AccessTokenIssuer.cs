@@ -24,6 +24,9 @@ public static class TokenClaims
     public const string PreferredUsername = "preferred_username";
     public const string Scope = "scope";
     public const string AccessTokenType = "at+jwt";
+
+    /// <summary>RFC 8176 authentication method references (<c>pwd</c>, <c>otp</c>), from the login session.</summary>
+    public const string AuthenticationMethods = "amr";
 }
 
 /// <summary>Mints RFC 9068 access tokens signed with the key ring's current key.</summary>

@@ -63,6 +63,12 @@ public sealed record PresentedToken(string? Token, string? UserHeader, bool Ambi
         return result;
     }
 
+    /// <summary>CONTRACTS.md "Everywhere": with the User + Auth-Token pair, the user must be the token's subject.</summary>
+    public bool UserHeaderNames(string? preferredUsername, string? email) =>
+        UserHeader is null
+        || string.Equals(UserHeader, preferredUsername, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(UserHeader, email, StringComparison.OrdinalIgnoreCase);
+
     private static void Take(StringValues values, ref string? token, ref bool ambiguous)
     {
         foreach (var raw in values)

@@ -14,7 +14,8 @@ public sealed record SessionRequest(
     bool IssueRefreshToken,
     TimeSpan? SessionLifetime = null,
     IReadOnlyDictionary<string, object>? ExtraClaims = null,
-    ClientGrant? Grant = null);
+    ClientGrant? Grant = null,
+    IReadOnlyList<string>? AuthenticationMethods = null);
 
 /// <summary>
 /// What a registered OpenID Connect client was granted (docs/oidc.md): the browser session it came
@@ -76,6 +77,7 @@ public sealed class SessionTokens(
                 t.Session.ExpiresAt,
                 t.Session.Dialect,
                 t.Session.ClientId,
+                t.Session.AuthenticationMethods,
                 t.Session.AccountId,
                 t.Session.Account.Email,
                 t.Session.Account.Username,
@@ -108,6 +110,7 @@ public sealed class SessionTokens(
             ParentSessionId = request.Grant?.ParentSessionId,
             Scope = request.Grant?.Scope,
             Audience = request.Grant?.Audience,
+            AuthenticationMethods = request.AuthenticationMethods is { Count: > 0 } methods ? string.Join(' ', methods) : null,
         };
         db.Sessions.Add(session);
 
@@ -117,7 +120,7 @@ public sealed class SessionTokens(
             refresh = AddRefreshToken(session.Id, session.ExpiresAt, now);
         }
 
-        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithScope(request.ExtraClaims, session.Scope), session.Audience);
+        var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithMethods(WithScope(request.ExtraClaims, session.Scope), session.AuthenticationMethods), session.Audience);
         await db.SaveChangesAsync(cancellationToken);
 
         // A change to the account (role, status, credentials, deletion) commits first and then
@@ -212,7 +215,7 @@ public sealed class SessionTokens(
         await db.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), cancellationToken);
         var refresh = AddRefreshToken(row.SessionId, row.SessionExpiresAt, now);
         var subject = new TokenSubject(row.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Email, row.Username, row.Role);
-        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt, WithScope(null, row.Scope), row.Audience);
+        var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt, WithMethods(WithScope(null, row.Scope), row.AuthenticationMethods), row.Audience);
         audit.Record(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -361,6 +364,7 @@ public sealed class SessionTokens(
         DateTimeOffset SessionExpiresAt,
         string Dialect,
         string ClientId,
+        string? AuthenticationMethods,
         long AccountId,
         string Email,
         string? Username,
@@ -371,6 +375,19 @@ public sealed class SessionTokens(
 
     private static IReadOnlyDictionary<string, object>? WithScope(IReadOnlyDictionary<string, object>? claims, string? scope) =>
         scope is null ? claims : new Dictionary<string, object>(claims ?? new Dictionary<string, object>(), StringComparer.Ordinal) { [TokenClaims.Scope] = scope };
+
+    /// <summary>The session's <c>amr</c> (RFC 8176) on every access token it issues, refreshed ones included.</summary>
+    private static IReadOnlyDictionary<string, object>? WithMethods(IReadOnlyDictionary<string, object>? extra, string? methods)
+    {
+        if (methods is null)
+        {
+            return extra;
+        }
+
+        var claims = extra is null ? new Dictionary<string, object>(StringComparer.Ordinal) : new Dictionary<string, object>(extra, StringComparer.Ordinal);
+        claims[TokenClaims.AuthenticationMethods] = methods.Split(' ');
+        return claims;
+    }
 
     private static string? Truncate(string? value, int max) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= max ? value : value[..max];

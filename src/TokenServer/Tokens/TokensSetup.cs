@@ -177,11 +177,7 @@ public static class TokensSetup
             return "The token has been revoked.";
         }
 
-        // CONTRACTS.md: with the User + Auth-Token pair, the user must be the token's subject.
-        var user = PresentedToken.From(context.HttpContext).UserHeader;
-        if (user is not null
-            && !string.Equals(user, principal.FindFirstValue(TokenClaims.PreferredUsername), StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(user, principal.FindFirstValue(TokenClaims.Email), StringComparison.OrdinalIgnoreCase))
+        if (!PresentedToken.From(context.HttpContext).UserHeaderNames(principal.FindFirstValue(TokenClaims.PreferredUsername), principal.FindFirstValue(TokenClaims.Email)))
         {
             return "The User header does not name the token's subject.";
         }

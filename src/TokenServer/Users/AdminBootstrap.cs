@@ -68,6 +68,9 @@ internal sealed class AdminBootstrap(IServiceScopeFactory scopes, IOptions<Boots
         var (account, _) = await registry.CreateAsync(new NewAccount(o.AdminEmail, o.AdminPassword, "Administrator", AccountRoles.Admin, null), null, cancellationToken);
         if (account is not null)
         {
+            // The operator chose this address; no mail could be confirmed before anyone can log in.
+            account.EmailVerifiedAt = account.CreatedAt;
+            await db.SaveChangesAsync(cancellationToken);
             logger.LogInformation("Created bootstrap admin account {AccountId}", account.Id);
         }
     }

@@ -42,6 +42,7 @@ namespace TokenServer.Store.Migrations.Postgres
                     Role = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "boolean", nullable: false),
+                    EmailVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -209,6 +210,31 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "account_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    Purpose = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_account_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "authorization_codes",
                 columns: table => new
                 {
@@ -238,6 +264,77 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "mfa_challenges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Attempts = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_mfa_challenges", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_mfa_challenges_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "personal_access_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Scopes = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_personal_access_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_personal_access_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recovery_codes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    CodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recovery_codes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recovery_codes_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sessions",
                 columns: table => new
                 {
@@ -254,7 +351,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     ClientAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     ParentSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
                     Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    AuthenticationMethods = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -286,6 +384,27 @@ namespace TokenServer.Store.Migrations.Postgres
                     table.ForeignKey(
                         name: "FK_staged_files_accounts_OwnerId",
                         column: x => x.OwnerId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "totp_authenticators",
+                columns: table => new
+                {
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastUsedStep = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_totp_authenticators", x => x.AccountId);
+                    table.ForeignKey(
+                        name: "FK_totp_authenticators_accounts_AccountId",
+                        column: x => x.AccountId,
                         principalTable: "accounts",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -605,6 +724,22 @@ namespace TokenServer.Store.Migrations.Postgres
                 column: "ChangedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_AccountId_Purpose",
+                table: "account_tokens",
+                columns: new[] { "AccountId", "Purpose" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_ExpiresAt",
+                table: "account_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_TokenHash",
+                table: "account_tokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -698,6 +833,22 @@ namespace TokenServer.Store.Migrations.Postgres
                 column: "AccountId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_AccountId",
+                table: "mfa_challenges",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_ExpiresAt",
+                table: "mfa_challenges",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_TokenHash",
+                table: "mfa_challenges",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_oidc_consents_ClientId",
                 table: "oidc_consents",
                 column: "ClientId");
@@ -706,6 +857,22 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "IX_organizations_Slug",
                 table: "organizations",
                 column: "Slug",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_AccountId",
+                table: "personal_access_tokens",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_ExpiresAt",
+                table: "personal_access_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_TokenHash",
+                table: "personal_access_tokens",
+                column: "TokenHash",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -732,6 +899,12 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "IX_projects_ReleaseDate",
                 table: "projects",
                 column: "ReleaseDate");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_codes_AccountId_CodeHash",
+                table: "recovery_codes",
+                columns: new[] { "AccountId", "CodeHash" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_refresh_tokens_ExpiresAt",
@@ -896,6 +1069,9 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "account_changes");
 
             migrationBuilder.DropTable(
+                name: "account_tokens");
+
+            migrationBuilder.DropTable(
                 name: "audit_events");
 
             migrationBuilder.DropTable(
@@ -914,7 +1090,16 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "memberships");
 
             migrationBuilder.DropTable(
+                name: "mfa_challenges");
+
+            migrationBuilder.DropTable(
                 name: "oidc_consents");
+
+            migrationBuilder.DropTable(
+                name: "personal_access_tokens");
+
+            migrationBuilder.DropTable(
+                name: "recovery_codes");
 
             migrationBuilder.DropTable(
                 name: "refresh_tokens");
@@ -936,6 +1121,9 @@ namespace TokenServer.Store.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "staged_files");
+
+            migrationBuilder.DropTable(
+                name: "totp_authenticators");
 
             migrationBuilder.DropTable(
                 name: "oidc_clients");

@@ -39,6 +39,7 @@ namespace TokenServer.Store.Migrations.Sqlite
                     Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
                     IsActivated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    EmailVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     SecurityStamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     LockoutEnd = table.Column<long>(type: "INTEGER", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
@@ -206,6 +207,31 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "account_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_account_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_account_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "authorization_codes",
                 columns: table => new
                 {
@@ -235,6 +261,77 @@ namespace TokenServer.Store.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "mfa_challenges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConsumedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_mfa_challenges", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_mfa_challenges_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "personal_access_tokens",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastUsedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_personal_access_tokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_personal_access_tokens_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "recovery_codes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_recovery_codes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_recovery_codes_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sessions",
                 columns: table => new
                 {
@@ -251,7 +348,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     ParentSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
                     Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
-                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    AuthenticationMethods = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -283,6 +381,27 @@ namespace TokenServer.Store.Migrations.Sqlite
                     table.ForeignKey(
                         name: "FK_staged_files_accounts_OwnerId",
                         column: x => x.OwnerId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "totp_authenticators",
+                columns: table => new
+                {
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastUsedStep = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_totp_authenticators", x => x.AccountId);
+                    table.ForeignKey(
+                        name: "FK_totp_authenticators_accounts_AccountId",
+                        column: x => x.AccountId,
                         principalTable: "accounts",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -602,6 +721,22 @@ namespace TokenServer.Store.Migrations.Sqlite
                 column: "ChangedAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_AccountId_Purpose",
+                table: "account_tokens",
+                columns: new[] { "AccountId", "Purpose" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_ExpiresAt",
+                table: "account_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_account_tokens_TokenHash",
+                table: "account_tokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_accounts_NormalizedEmail",
                 table: "accounts",
                 column: "NormalizedEmail",
@@ -695,6 +830,22 @@ namespace TokenServer.Store.Migrations.Sqlite
                 column: "AccountId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_AccountId",
+                table: "mfa_challenges",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_ExpiresAt",
+                table: "mfa_challenges",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mfa_challenges_TokenHash",
+                table: "mfa_challenges",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_oidc_consents_ClientId",
                 table: "oidc_consents",
                 column: "ClientId");
@@ -703,6 +854,22 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "IX_organizations_Slug",
                 table: "organizations",
                 column: "Slug",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_AccountId",
+                table: "personal_access_tokens",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_ExpiresAt",
+                table: "personal_access_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_personal_access_tokens_TokenHash",
+                table: "personal_access_tokens",
+                column: "TokenHash",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -729,6 +896,12 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "IX_projects_ReleaseDate",
                 table: "projects",
                 column: "ReleaseDate");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_codes_AccountId_CodeHash",
+                table: "recovery_codes",
+                columns: new[] { "AccountId", "CodeHash" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_refresh_tokens_ExpiresAt",
@@ -893,6 +1066,9 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "account_changes");
 
             migrationBuilder.DropTable(
+                name: "account_tokens");
+
+            migrationBuilder.DropTable(
                 name: "audit_events");
 
             migrationBuilder.DropTable(
@@ -911,7 +1087,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                 name: "memberships");
 
             migrationBuilder.DropTable(
+                name: "mfa_challenges");
+
+            migrationBuilder.DropTable(
                 name: "oidc_consents");
+
+            migrationBuilder.DropTable(
+                name: "personal_access_tokens");
+
+            migrationBuilder.DropTable(
+                name: "recovery_codes");
 
             migrationBuilder.DropTable(
                 name: "refresh_tokens");
@@ -933,6 +1118,9 @@ namespace TokenServer.Store.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "staged_files");
+
+            migrationBuilder.DropTable(
+                name: "totp_authenticators");
 
             migrationBuilder.DropTable(
                 name: "oidc_clients");
