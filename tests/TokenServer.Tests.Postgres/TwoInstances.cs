@@ -79,6 +79,9 @@ public sealed class ServerProcess : IDisposable
         env["ConnectionStrings__TokenServer"] = store.ConnectionString;
         env["TokenServer__Issuer"] = "http://tokenserver.multi.test";
         env["TokenServer__Passwords__WorkFactor"] = "4";
+        // Every test of the class logs in from 127.0.0.1 against these two processes; the
+        // per-address credential limit is tested elsewhere (Security/BruteForceTests).
+        env["TokenServer__RateLimits__PermitLimit"] = "10000";
         env["TokenServer__Bootstrap__AdminEmail"] = TwoInstances.AdminEmail;
         env["TokenServer__Bootstrap__AdminPassword"] = TwoInstances.AdminPassword;
         env["TokenServer__Keys__PublishLead"] = "00:00:03";

@@ -35,7 +35,10 @@ internal sealed class PickupDirectoryMailSender(IOptions<EmailOptions> options, 
         var directory = Path.GetFullPath(options.Value.PickupDirectory);
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid():N}.eml");
-        await message.WriteToAsync(path, cancellationToken);
+        // Written under another name and then renamed, so a reader of the folder never opens a half-written mail.
+        var partial = path + ".partial";
+        await message.WriteToAsync(partial, cancellationToken);
+        File.Move(partial, path);
         logger.LogInformation("Mail '{Subject}' written to {Path} (no SMTP host is set)", message.Subject, path);
     }
 }

@@ -41,6 +41,9 @@ public sealed class PersonalAccessTokenRevocation(TokenServerDb db, RevocationLi
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now), cancellationToken) == 1)
             {
                 revoked.Add(new RevokedToken { Jti = t.Id, RevokedAt = now, ExpiresAt = t.ExpiresAt });
+
+                // What other instances poll, in the store's order (Tokens/StoreChangeSync).
+                db.RevocationEvents.Add(new RevocationEvent { Kind = RevocationKinds.Token, Subject = t.Id, KeepUntil = t.ExpiresAt, At = now });
             }
         }
 

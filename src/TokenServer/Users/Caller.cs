@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
+using TokenServer.PersonalAccessTokens;
 using TokenServer.Store;
 using TokenServer.Tokens;
 
@@ -112,9 +113,15 @@ public sealed class Caller
         }
 
         var profile = await context.RequestServices.GetRequiredService<AccountDirectory>().FindAsync(id, context.RequestServices, context.RequestAborted);
-        return profile is null || profile.Status != AccountStatuses.Active
-            ? Anonymous
-            : new Caller(id, profile.Role, user.FindFirstValue(TokenClaims.SessionId), user.FindFirstValue(TokenClaims.ClientId),
+        if (profile is null || profile.Status != AccountStatuses.Active)
+        {
+            return Anonymous;
+        }
+
+        // A personal access token's role is its owner's live role narrowed to the token's scopes,
+        // computed from the store on this request (PersonalAccessTokens/PersonalAccessTokenScopes.cs).
+        var role = PersonalAccessTokenScopes.IsPersonalAccessToken(user) ? user.FindFirstValue(TokenClaims.Role) ?? profile.Role : profile.Role;
+        return new Caller(id, role, user.FindFirstValue(TokenClaims.SessionId), user.FindFirstValue(TokenClaims.ClientId),
                 user.FindFirstValue(TokenClaims.Dialect), profile.IsServiceUser, profile.Memberships);
     }
 
