@@ -216,6 +216,20 @@ internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptio
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await SeedAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance on the same store inserted the same clients at the same moment (a
+            // rolling start): the second pass finds them and updates instead.
+            await SeedAsync(cancellationToken);
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken cancellationToken)
+    {
         if (options.Value.SwaggerClient)
         {
             await EnsureSwaggerClientAsync(cancellationToken);
