@@ -27,8 +27,8 @@ internal static class LargeStore
     public static readonly IReadOnlyList<string> ScenarioNames = ["protected-get-me", "login", "refresh-rotation"];
 
     private const string InsertAccount =
-        "INSERT INTO accounts (Email, NormalizedEmail, Username, NormalizedUsername, FullName, PasswordHash, Role, Status, IsActivated, SecurityStamp, FailedLoginCount, LockoutEnd, CreatedAt, LastLoginAt) "
-        + "VALUES ($email, $normalized, NULL, NULL, $name, $hash, $role, $status, 1, $stamp, 0, NULL, $created, NULL)";
+        "INSERT INTO accounts (Email, NormalizedEmail, Username, NormalizedUsername, FullName, PasswordHash, Role, Status, IsActivated, SecurityStamp, LockoutEnd, CreatedAt, LastLoginAt) "
+        + "VALUES ($email, $normalized, NULL, NULL, $name, $hash, $role, $status, 1, $stamp, NULL, $created, NULL)";
 
     private const string InsertSession =
         "INSERT INTO sessions (Id, AccountId, Dialect, ClientId, CreatedAt, LastUsedAt, ExpiresAt, RevokedAt, RevokedReason, UserAgent, ClientAddress) "
