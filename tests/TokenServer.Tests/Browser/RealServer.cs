@@ -33,6 +33,15 @@ public sealed class RealServer : IAsyncDisposable
 
     public static async Task<RealServer> StartAsync(Action<TokenServerFactory>? configure = null)
     {
+        var (factory, address) = StartKestrel(configure);
+        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = BrowserFactAttribute.ChromiumPath, Headless = true });
+        return new RealServer(factory, address, playwright, browser);
+    }
+
+    /// <summary>TokenServer alone on a real Kestrel port, for clients that are not a browser (another process, another server).</summary>
+    public static (TokenServerFactory Factory, Uri Address) StartKestrel(Action<TokenServerFactory>? configure = null)
+    {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
         var factory = new TokenServerFactory();
@@ -40,10 +49,7 @@ public sealed class RealServer : IAsyncDisposable
         configure?.Invoke(factory);
         factory.UseKestrel(port);
         factory.StartServer();
-
-        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = BrowserFactAttribute.ChromiumPath, Headless = true });
-        return new RealServer(factory, address, playwright, browser);
+        return (factory, address);
     }
 
     /// <summary>A port nothing listens on now (the OS picks it); the server binds it right after.</summary>
