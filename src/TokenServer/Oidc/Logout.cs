@@ -9,14 +9,12 @@ namespace TokenServer.Oidc;
 /// <summary>
 /// Ends a browser session everywhere: the session row and every session granted from it are
 /// revoked (their tokens fail on every instance within the revocation poll interval), the cookie
-/// is cleared, and clients with a back-channel logout URI are told (Back-Channel Logout 1.0 §2.5).
+/// is cleared, and clients with a back-channel logout URI are told (<see cref="BackChannelLogout"/>).
 /// </summary>
 public sealed class Logout(
     TokenServerDb db,
     SessionTokens sessions,
-    ClientRegistry registry,
-    BackChannelLogout backChannel,
-    TimeProvider time)
+    ClientRegistry registry)
 {
     /// <summary>Where to send the browser afterwards: a post-logout URI registered for the client, or the signed-out page. Null: not allowed.</summary>
     public async Task<string?> TargetAsync(string? clientId, string? postLogoutRedirectUri, string? state, CancellationToken cancellationToken)
@@ -50,26 +48,10 @@ public sealed class Logout(
             return;
         }
 
-        var now = time.GetUtcNow();
-        var session = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId && s.Dialect == BrowserSessions.Dialect)
-            .Select(s => new { s.AccountId }).FirstOrDefaultAsync(cancellationToken);
-        if (session is null)
+        var browserSession = await db.Sessions.AsNoTracking().AnyAsync(s => s.Id == sessionId && s.Dialect == BrowserSessions.Dialect, cancellationToken);
+        if (browserSession)
         {
-            return;
-        }
-
-        var clients = await db.Sessions.AsNoTracking()
-            .Where(s => s.ParentSessionId == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
-            .Select(s => s.ClientId).Distinct()
-            .ToListAsync(cancellationToken);
-        await sessions.RevokeSessionAsync(sessionId, RevocationReasons.Logout, cancellationToken);
-        var notify = await db.Set<OidcClient>().AsNoTracking()
-            .Where(c => clients.Contains(c.ClientId) && c.BackchannelLogoutUri != null)
-            .Select(c => new { c.ClientId, c.BackchannelLogoutUri })
-            .ToListAsync(cancellationToken);
-        foreach (var client in notify)
-        {
-            backChannel.Send(client.BackchannelLogoutUri!, session.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), client.ClientId, sessionId);
+            await sessions.RevokeSessionAsync(sessionId, RevocationReasons.Logout, cancellationToken);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
+using TokenServer.Tokens;
 
 namespace TokenServer.Oidc;
 
@@ -17,7 +18,7 @@ public static class OidcSetup
         services.AddScoped<DeviceFlow>();
         services.AddScoped<BrowserSessions>();
         services.AddScoped<Logout>();
-        services.AddSingleton<BackChannelLogout>();
+        services.AddScoped<ISessionEndListener, BackChannelLogout>();
         services.AddHttpClient(BackChannelLogout.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(5));
 
         // The browser's single sign-on cookie; the bearer scheme stays the default for the APIs.

@@ -5,11 +5,11 @@ using TokenServer.Tokens;
 namespace TokenServer.PersonalAccessTokens;
 
 /// <summary>
-/// Revokes personal access tokens: the row is marked, and the token's id joins the revocation
-/// list as a revoked token id (a <see cref="RevokedToken"/> row), so other instances refuse it
-/// after their next store poll (<see cref="TokenOptions.RevocationPollInterval"/>).
+/// Revokes personal access tokens: the row is marked, and the token's id is published as a revoked
+/// token id (a <see cref="RevokedToken"/> row and <see cref="RevocationPublisher"/>), so other
+/// instances refuse it after their next store poll (<see cref="TokenOptions.RevocationPollInterval"/>).
 /// </summary>
-public sealed class PersonalAccessTokenRevocation(TokenServerDb db, RevocationList revocations, TimeProvider time)
+public sealed class PersonalAccessTokenRevocation(TokenServerDb db, RevocationPublisher publisher, TimeProvider time)
 {
     /// <summary>Revokes one live token of the account; false if it has none with this id.</summary>
     public async Task<bool> RevokeAsync(long accountId, string id, CancellationToken cancellationToken) =>
@@ -34,27 +34,18 @@ public sealed class PersonalAccessTokenRevocation(TokenServerDb db, RevocationLi
         // One conditional update per token (a person has a handful): of two concurrent
         // revocations only the one that changed the row writes its revoked id.
         await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
-        var revoked = new List<RevokedToken>();
+        var revoked = new List<Revoked>();
         foreach (var t in targets)
         {
             if (await db.Set<PersonalAccessToken>().Where(x => x.Id == t.Id && x.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now), cancellationToken) == 1)
             {
-                revoked.Add(new RevokedToken { Jti = t.Id, RevokedAt = now, ExpiresAt = t.ExpiresAt });
-
-                // What other instances poll, in the store's order (Tokens/StoreChangeSync).
-                db.RevocationEvents.Add(new RevocationEvent { Kind = RevocationKinds.Token, Subject = t.Id, KeepUntil = t.ExpiresAt, At = now });
+                revoked.Add(new Revoked(t.Id, t.ExpiresAt));
+                db.RevokedTokens.Add(new RevokedToken { Jti = t.Id, RevokedAt = now, ExpiresAt = t.ExpiresAt });
             }
         }
 
-        db.RevokedTokens.AddRange(revoked);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        foreach (var t in revoked)
-        {
-            revocations.AddToken(t.Jti, t.ExpiresAt);
-        }
-
+        await publisher.PublishAsync(transaction, RevocationKinds.Token, revoked, cancellationToken);
         return revoked.Count;
     }
 }

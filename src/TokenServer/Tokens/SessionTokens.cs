@@ -59,7 +59,9 @@ public sealed class SessionTokens(
     AuditLog audit,
     IOptions<TokenOptions> options,
     TimeProvider time,
-    IHttpContextAccessor http)
+    IHttpContextAccessor http,
+    RevocationPublisher publisher,
+    IEnumerable<ISessionEndListener> listeners)
 {
     /// <summary>
     /// Every refresh starts here, so the query is compiled once (EF.CompileAsyncQuery) rather than
@@ -241,51 +243,37 @@ public sealed class SessionTokens(
 
     /// <summary>
     /// Revokes one session: its refresh tokens and every access token carrying its <c>sid</c>, and
-    /// likewise every session granted from it (a browser session's clients, docs/oidc.md).
+    /// likewise every session granted from it (a browser session's clients, docs/oidc.md). True if
+    /// the session itself was live.
     /// </summary>
     public async Task<bool> RevokeSessionAsync(string sessionId, string reason, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var targets = await db.Sessions.AsNoTracking()
-            .Where(s => s.Id == sessionId || (s.ParentSessionId == sessionId && s.RevokedAt == null))
-            .Select(s => new { s.Id, s.ExpiresAt })
-            .ToListAsync(cancellationToken);
-        if (!targets.Any(t => t.Id == sessionId))
-        {
-            return false;
-        }
-
-        var ids = targets.Select(t => t.Id).ToList();
-        await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
-        var changed = await db.Sessions
-            .Where(s => s.Id == sessionId && s.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-        if (ids.Count > 1)
-        {
-            await db.Sessions
-                .Where(s => ids.Contains(s.Id) && s.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-        }
-
-        await PublishAsync(RevocationKinds.Session, [.. targets.Select(t => (t.Id, t.ExpiresAt))], now, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        foreach (var t in targets)
-        {
-            revocations.AddSession(t.Id, t.ExpiresAt);
-        }
-
-        return changed == 1;
+        var revoked = await RevokeAsync(db.Sessions.Where(s => s.Id == sessionId || s.ParentSessionId == sessionId), reason, cancellationToken);
+        return revoked.Any(s => s.SessionId == sessionId);
     }
 
     /// <summary>Revokes every live session of an account, except <paramref name="keepSessionId"/> if given.</summary>
     public async Task<int> RevokeAccountSessionsAsync(long accountId, string? keepSessionId, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var live = db.Sessions.Where(s => s.AccountId == accountId && s.RevokedAt == null && s.ExpiresAt > now && s.Id != keepSessionId);
-        var targets = await live.AsNoTracking().Select(s => new { s.Id, s.ExpiresAt }).ToListAsync(cancellationToken);
+        var revoked = await RevokeAsync(db.Sessions.Where(s => s.AccountId == accountId && s.ExpiresAt > now && s.Id != keepSessionId), reason, cancellationToken);
+        return revoked.Count;
+    }
+
+    /// <summary>
+    /// Every session revocation: one conditional update of the live sessions chosen, their
+    /// revocation published (<see cref="RevocationPublisher"/>), and once committed the
+    /// <see cref="ISessionEndListener"/>s told.
+    /// </summary>
+    private async Task<IReadOnlyList<EndedSession>> RevokeAsync(IQueryable<LoginSession> which, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var targets = await which.AsNoTracking().Where(s => s.RevokedAt == null)
+            .Select(s => new { s.Id, s.ExpiresAt, s.AccountId, s.ClientId, s.ParentSessionId })
+            .ToListAsync(cancellationToken);
         if (targets.Count == 0)
         {
-            return 0;
+            return [];
         }
 
         var ids = targets.Select(t => t.Id).ToList();
@@ -294,16 +282,16 @@ public sealed class SessionTokens(
             await db.Sessions
                 .Where(s => ids.Contains(s.Id) && s.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-            await PublishAsync(RevocationKinds.Session, [.. targets.Select(t => (t.Id, t.ExpiresAt))], now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await publisher.PublishAsync(transaction, RevocationKinds.Session, [.. targets.Select(t => new Revoked(t.Id, t.ExpiresAt))], cancellationToken);
         }
 
-        foreach (var t in targets)
+        List<EndedSession> ended = [.. targets.Select(t => new EndedSession(t.Id, t.AccountId, t.ClientId, t.ParentSessionId))];
+        foreach (var listener in listeners)
         {
-            revocations.AddSession(t.Id, t.ExpiresAt);
+            await listener.SessionsEndedAsync(ended, cancellationToken);
         }
 
-        return targets.Count;
+        return ended;
     }
 
     /// <summary>Revokes one access token by its <c>jti</c> until it would have expired (RFC 7009 §2).</summary>
@@ -315,23 +303,14 @@ public sealed class SessionTokens(
             return;
         }
 
-        if (!await db.RevokedTokens.AnyAsync(t => t.Jti == jti, cancellationToken))
+        if (await db.RevokedTokens.AnyAsync(t => t.Jti == jti, cancellationToken))
         {
-            db.RevokedTokens.Add(new RevokedToken { Jti = jti, RevokedAt = now, ExpiresAt = expiresAt });
-            await PublishAsync(RevocationKinds.Token, [(jti, expiresAt)], now, cancellationToken);
+            revocations.AddToken(jti, expiresAt);
+            return;
         }
 
-        revocations.AddToken(jti, expiresAt);
-    }
-
-    /// <summary>
-    /// Saves a <see cref="RevocationEvent"/> for each revocation (with whatever else is staged):
-    /// other instances read them in the order the store numbered them (Tokens/StoreChangeSync).
-    /// </summary>
-    private async Task PublishAsync(string kind, IReadOnlyList<(string Subject, DateTimeOffset KeepUntil)> revoked, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        db.RevocationEvents.AddRange(revoked.Select(r => new RevocationEvent { Kind = kind, Subject = r.Subject, KeepUntil = r.KeepUntil, At = now }));
-        await db.SaveChangesAsync(cancellationToken);
+        db.RevokedTokens.Add(new RevokedToken { Jti = jti, RevokedAt = now, ExpiresAt = expiresAt });
+        await publisher.PublishAsync(null, RevocationKinds.Token, [new Revoked(jti, expiresAt)], cancellationToken);
     }
 
     private async Task ReuseDetectedAsync(string sessionId, long accountId, CancellationToken cancellationToken)

@@ -37,6 +37,7 @@ public static class TokensSetup
         services.AddSingleton<RevocationList>();
         services.AddSingleton<SignatureCache>();
         services.AddScoped<SessionTokens>();
+        services.AddScoped<RevocationPublisher>();
         services.AddSingleton<AccessTokenInspector>();
         services.AddHostedService<SigningKeyMaintenance>();
         services.AddSingleton<StoreSyncStatus>();
