@@ -29,14 +29,14 @@ public static partial class OidcKit
     public static HttpClient Browser(this TokenServerFactory factory) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri("https://localhost") });
 
-    public static async Task<JsonElement> RegisterClientAsync(this HttpClient api, string adminToken, string clientId, string type = "confidential", bool firstParty = true, string? backchannel = null, IEnumerable<string>? scopes = null)
+    public static async Task<JsonElement> RegisterClientAsync(this HttpClient api, string adminToken, string clientId, string type = "confidential", bool firstParty = true, string? backchannel = null, IEnumerable<string>? scopes = null, IEnumerable<string>? redirectUris = null)
     {
         var body = new Dictionary<string, object?>
         {
             ["client_id"] = clientId,
             ["name"] = $"App {clientId}",
             ["type"] = type,
-            ["redirect_uris"] = new[] { RedirectUri },
+            ["redirect_uris"] = redirectUris ?? [RedirectUri],
             ["post_logout_redirect_uris"] = new[] { PostLogoutUri },
             ["grant_types"] = new[] { "authorization_code", "refresh_token" },
             ["scopes"] = scopes ?? ["openid", "profile", "email", "offline_access", "read"],
