@@ -50,6 +50,7 @@ app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>(
 app.UseHosting();
 app.UsePages();
 app.UseRouting();
+app.UseCors(); // only endpoints that name a policy (Oidc/BrowserAppCors.cs) answer other origins
 app.UseStoreFailures();
 app.UseCredentialLimits();
 app.UsePresentedTokens();

@@ -24,12 +24,12 @@ public static class OAuthEndpoints
     public static IEndpointRouteBuilder MapOAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/auth").WithTags("OAuth 2.0").WithNoStore().WithMetadata(OAuthAuthFailureWriter.Instance);
-        group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit()
+        group.MapPost("/token", Token).DisableAntiforgery().RequireCredentialRateLimit().RequireCors(BrowserAppCors.Policy)
             .DocumentsBody<TokenRequestForm>("application/x-www-form-urlencoded")
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type authorization_code (with PKCE), password, refresh_token or client_credentials");
         // Revocation and introspection authenticate their caller themselves: a bearer token or a
         // client's id and secret (RFC 7009 §2.1, RFC 7662 §2.1, RFC 6749 §2.3.1), see AuthenticateCallerAsync.
-        group.MapPost("/revoke", Revoke).DisableAntiforgery()
+        group.MapPost("/revoke", Revoke).DisableAntiforgery().RequireCors(BrowserAppCors.Policy)
             .DocumentsBody<TokenForm>("application/x-www-form-urlencoded")
             .WithSummary("Revoke an access or refresh token (RFC 7009); answers 200 whatever the token was");
         group.MapPost("/introspect", Introspect).DisableAntiforgery()

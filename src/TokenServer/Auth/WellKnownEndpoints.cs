@@ -40,7 +40,7 @@ public static class WellKnownEndpoints
 {
     public static IEndpointRouteBuilder MapWellKnown(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/.well-known").WithTags("Discovery");
+        var group = app.MapGroup("/.well-known").WithTags("Discovery").RequireCors(BrowserAppCors.Policy);
         group.MapGet("/jwks.json", (SigningKeyRing keys, HttpResponse response) =>
         {
             // Short public caching: a new key is published PublishLead before it signs.

@@ -19,6 +19,8 @@ public static class OidcSetup
         services.AddScoped<BrowserSessions>();
         services.AddScoped<Logout>();
         services.AddScoped<ISessionEndListener, BackChannelLogout>();
+        services.AddCors();
+        services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, BrowserAppCors>();
         services.AddHttpClient(BackChannelLogout.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(5));
 
         // The browser's single sign-on cookie; the bearer scheme stays the default for the APIs.

@@ -20,7 +20,7 @@ public static class OidcSessionEndpoints
     public static IEndpointRouteBuilder MapOidcSessions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/connect").WithTags("OpenID Connect").WithMetadata(OAuthAuthFailureWriter.Instance);
-        group.MapMethods("/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfo).RequireAuthorization().DisableAntiforgery().WithNoStore()
+        group.MapMethods("/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfo).RequireAuthorization().DisableAntiforgery().WithNoStore().RequireCors(BrowserAppCors.Policy)
             .WithSummary("Claims about the signed-in user, by the scopes of the access token (OpenID Connect Core 1.0 §5.3)");
         group.MapMethods("/logout", [HttpMethods.Get, HttpMethods.Post], EndSession).DisableAntiforgery().ExcludeFromDescription();
         return app;

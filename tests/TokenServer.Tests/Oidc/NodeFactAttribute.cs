@@ -8,7 +8,7 @@ public sealed class NodeFactAttribute : Xunit.FactAttribute
 {
     public NodeFactAttribute()
     {
-        if (NodeRelyingParty.FindOnPath("node") is null && Environment.GetEnvironmentVariable("CI") != "true")
+        if (RelyingPartyProcess.FindOnPath("node") is null && Environment.GetEnvironmentVariable("CI") != "true")
         {
             Skip = "Node.js test: install node 20 and npm to run it.";
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using TokenServer.Tests.Browser;
 using TokenServer.Tests.Infrastructure;
 
@@ -26,21 +25,14 @@ public sealed class NodeRelyingPartyTests
         var nativeSub = registered.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
 
         var issuer = address.ToString().TrimEnd('/');
-        await using var rp = await NodeRelyingParty.StartAsync(issuer, "node-app", secret, OidcKit.RedirectUri);
+        await using var rp = await RelyingPartyProcess.NodeAsync(issuer, "node-app", secret, OidcKit.RedirectUri);
         var authorizationUrl = new Uri((await rp.ReadAsync()).GetProperty("authorization_url").GetString()!);
         Assert.StartsWith(issuer + "/connect/authorize?", authorizationUrl.ToString(), StringComparison.Ordinal);
         var request = OidcKit.Query(authorizationUrl);
         Assert.Equal("S256", request["code_challenge_method"]);
 
         // The browser: sent to the sign-in page, signs in, comes back to /authorize, is redirected to the app.
-        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true };
-        using var browser = new HttpClient(handler) { BaseAddress = address };
-        using var start = await browser.GetAsync(authorizationUrl);
-        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
-        var returnUrl = OidcKit.Query(new Uri(address, start.Headers.Location!))["returnUrl"];
-        using var signIn = await browser.SignInAsync(Email, returnUrl: returnUrl);
-        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        var callback = await browser.FollowToClientAsync(signIn.Headers.Location!.OriginalString);
+        var callback = await OidcKit.SignInThroughAsync(address, authorizationUrl, Email);
         Assert.StartsWith(OidcKit.RedirectUri + "?", callback.ToString(), StringComparison.Ordinal);
 
         await rp.WriteAsync(callback.ToString());

@@ -114,6 +114,22 @@ public static partial class OidcKit
         throw new InvalidOperationException("Too many redirects.");
     }
 
+    /// <summary>
+    /// A browser on a real server: follows <paramref name="authorizationUrl"/> to the sign-in page,
+    /// signs in there, and follows the redirects back to the client; returns the client's callback URL.
+    /// </summary>
+    public static async Task<Uri> SignInThroughAsync(Uri server, Uri authorizationUrl, string login)
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true };
+        using var browser = new HttpClient(handler) { BaseAddress = server };
+        using var start = await browser.GetAsync(authorizationUrl);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        var returnUrl = Query(new Uri(server, start.Headers.Location!))["returnUrl"];
+        using var signIn = await browser.SignInAsync(login, returnUrl: returnUrl);
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        return await browser.FollowToClientAsync(signIn.Headers.Location!.OriginalString);
+    }
+
     public static Dictionary<string, string> Query(Uri uri) =>
         QueryHelpers.ParseQuery(uri.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
 

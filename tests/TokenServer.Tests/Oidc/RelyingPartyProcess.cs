@@ -1,37 +1,49 @@
 using System.Diagnostics;
 using System.Text.Json;
+using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Oidc;
 
 /// <summary>
-/// tests/rp-node: a relying party written with openid-client (an OpenID Certified library), run as
-/// a node process. Its packages are installed once per test run with <c>npm ci</c> from the
-/// committed lock file (npm's own cache makes later runs offline).
+/// A relying party written with another stack's OpenID Connect library, run as a process:
+/// tests/rp-node (openid-client, node) or tests/rp-python (Authlib, Debian's python3). Each writes
+/// one JSON line with its authorization URL, reads the URL the browser came back to on stdin, and
+/// writes one JSON line with what it learned.
 /// </summary>
-public sealed class NodeRelyingParty : IAsyncDisposable
+public sealed class RelyingPartyProcess : IAsyncDisposable
 {
-    private static readonly Lazy<Task<string>> Installed = new(InstallAsync);
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>tests/rp-node's packages, installed once per test run with <c>npm ci</c> from the committed lock file (npm's cache makes later runs offline).</summary>
+    private static readonly Lazy<Task<string>> NodeInstalled = new(InstallNodeAsync);
+
     private readonly Process process;
     private readonly Task<string> errors;
 
-    private NodeRelyingParty(Process process)
+    private RelyingPartyProcess(ProcessStartInfo start)
     {
-        this.process = process;
+        start.RedirectStandardInput = true;
+        process = Process.Start(start)!;
         errors = process.StandardError.ReadToEndAsync();
     }
 
     public static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, program))
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator)
+            .Select(dir => System.IO.Path.Combine(dir, program))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>Starts <c>node rp.mjs</c>; it discovers the server and prints its authorization URL.</summary>
-    public static async Task<NodeRelyingParty> StartAsync(params string[] args)
+    public static async Task<RelyingPartyProcess> NodeAsync(params string[] args) =>
+        new(Start("node", await NodeInstalled.Value, ["rp.mjs", .. args]));
+
+    public static RelyingPartyProcess PythonApp(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var directory = await Installed.Value;
-        var start = Start("node", directory, ["rp.mjs", .. args]);
-        start.RedirectStandardInput = true;
-        return new NodeRelyingParty(Process.Start(start)!);
+        var start = Start(Python, SourceTree.Path("tests", "rp-python"), ["authlib_rp.py", .. args]);
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return new RelyingPartyProcess(start);
     }
 
     /// <summary>The next JSON line the script writes; fails with its stderr if it exits first.</summary>
@@ -42,7 +54,7 @@ public sealed class NodeRelyingParty : IAsyncDisposable
         if (line is null)
         {
             await process.WaitForExitAsync(timeout.Token);
-            Assert.Fail($"rp.mjs exited with {process.ExitCode}: {await errors}");
+            Assert.Fail($"The relying party exited with {process.ExitCode}: {await errors}");
         }
 
         return JsonDocument.Parse(line).RootElement.Clone();
@@ -61,9 +73,9 @@ public sealed class NodeRelyingParty : IAsyncDisposable
         process.Dispose();
     }
 
-    private static async Task<string> InstallAsync()
+    private static async Task<string> InstallNodeAsync()
     {
-        var directory = FindSource();
+        var directory = SourceTree.Path("tests", "rp-node");
         using var npm = Process.Start(Start("npm", directory, ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"]))!;
         var output = npm.StandardOutput.ReadToEndAsync();
         var error = npm.StandardError.ReadToEndAsync();
@@ -92,20 +104,5 @@ public sealed class NodeRelyingParty : IAsyncDisposable
         }
 
         return start;
-    }
-
-    /// <summary>tests/rp-node in the source tree, found upwards from the test binaries.</summary>
-    private static string FindSource()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "rp-node");
-            if (File.Exists(Path.Combine(candidate, "package-lock.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("tests/rp-node not found above " + AppContext.BaseDirectory);
     }
 }
