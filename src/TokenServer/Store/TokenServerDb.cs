@@ -37,6 +37,9 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
     /// <summary>The queue this provider's writers must take turns in (<see cref="WriteGate"/>), or null.</summary>
     private protected virtual SemaphoreSlim? FindWriteGate() => null;
 
+    /// <summary>Whether this process's writers take turns on this store (SQLite), so that <see cref="GroupCommit"/> batches them.</summary>
+    internal bool UsesWriteGate => Gate() is not null;
+
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         using var turn = EnterWrite();
