@@ -33,8 +33,27 @@ internal static class Program
 {
     private const string Password = "load-password-123";
 
+    private const string Usage = """
+        Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [options]
+          --seconds N          measured seconds a scenario (10)       --warm-up N     unmeasured seconds first (3)
+          --concurrency N      connections a scenario (32)            --samples N     samples seeded (100000)
+          --work-factor N      BCrypt work factor of the run (10)     --instances N   servers on one store (1)
+          --scenario NAME      run only these (repeatable); the names are in docs/performance.md
+          --set KEY=VALUE      a server setting, e.g. Database__Provider=Postgres (repeatable)
+          --large-store        then refill the SQLite store and rerun protected GET, login, refresh
+          --large-accounts N, --large-sessions N, --large-revoked N
+          --smoke              2 s a scenario, no warm-up, small store (CI)
+          --no-publish         reuse bench/.server and bench/.bare      --out FILE      write the JSON report
+        """;
+
     private static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var options = RunOptions.Parse(args);
         var root = FindRepositoryRoot();
         var serverDirectory = Path.Combine(root, "bench", ".server");
@@ -361,7 +380,7 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
                 "--large-accounts" => o with { LargeAccounts = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--large-sessions" => o with { LargeSessions = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--large-revoked" => o with { LargeRevoked = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. See the usage at the top of Program.cs."),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Run with --help for the usage."),
             };
         }
 

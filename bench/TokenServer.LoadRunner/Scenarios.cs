@@ -20,6 +20,12 @@ internal sealed class Setup
 
     public bool HasSamples { get; init; }
 
+    /// <summary>A personal access token of the user, scope read; null if the server has none.</summary>
+    public string? PersonalToken { get; init; }
+
+    /// <summary>A registered public client with the device grant; null if the server has none.</summary>
+    public string? DeviceClientId { get; init; }
+
     public static async Task<Setup> CreateAsync(HttpClient client, RunOptions options)
     {
         using (var register = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = UserEmail, password = Program.PasswordFor, full_name = "Bench User" }))
@@ -31,7 +37,36 @@ internal sealed class Setup
         var admin = await LoginAsync(client, AdminEmail);
         var service = await TryCreateServiceClientAsync(client, admin);
         var samples = await TrySeedSamplesAsync(client, admin, options.Samples);
-        return new Setup { UserToken = user.Access, ServiceClient = service, HasSamples = samples };
+        return new Setup
+        {
+            UserToken = user.Access,
+            ServiceClient = service,
+            HasSamples = samples,
+            PersonalToken = await TryCreatePersonalTokenAsync(client, user.Access),
+            DeviceClientId = await TryRegisterDeviceClientAsync(client, admin.Access),
+        };
+    }
+
+    public const string DeviceClient = "bench-cli";
+
+    private static async Task<string?> TryCreatePersonalTokenAsync(HttpClient client, string userToken)
+    {
+        using var created = await Send(client, HttpMethod.Post, "/api/v1/auth/personal-access-tokens", userToken, new { name = "bench", scopes = new[] { "read" } });
+        return created.IsSuccessStatusCode ? (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString() : null;
+    }
+
+    private static async Task<string?> TryRegisterDeviceClientAsync(HttpClient client, string adminToken)
+    {
+        using var created = await Send(client, HttpMethod.Post, "/api/v1/admin/clients", adminToken, new
+        {
+            client_id = DeviceClient,
+            name = "Bench command-line tool",
+            type = "public",
+            grant_types = new[] { "urn:ietf:params:oauth:grant-type:device_code" },
+            scopes = new[] { "openid" },
+            first_party = true,
+        });
+        return created.IsSuccessStatusCode ? DeviceClient : null;
     }
 
     public static async Task<(string Access, string Refresh)> LoginAsync(HttpClient client, string email)
@@ -222,9 +257,52 @@ internal static class Scenarios
             });
         }
 
+        // A resource server asks about a user's access token (RFC 7662), as a service user.
+        if (setup.ServiceClient is { } introspector)
+        {
+            var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{introspector.ClientId}:{introspector.Secret}")));
+            yield return new Scenario("introspection", NoState, async (c, _) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/introspect") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = setup.UserToken }) };
+                request.Headers.Authorization = basic;
+                using var response = await c.SendAsync(request);
+                return (int)response.StatusCode;
+            });
+        }
+
+        if (setup.PersonalToken is { } personal)
+        {
+            yield return new Scenario("personal-access-token-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", personal));
+        }
+
+        // A command-line tool polling the token endpoint while its user has not approved yet
+        // (RFC 8628 §3.5): each worker polls its own device code; the answers are 400s
+        // (authorization_pending or slow_down), the designed ones.
+        if (setup.DeviceClientId is { } deviceClient)
+        {
+            yield return new Scenario(
+                "device-flow-poll",
+                async (c, _) =>
+                {
+                    using var started = await c.PostAsync("/connect/device_authorization", new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = deviceClient, ["scope"] = "openid" }));
+                    started.EnsureSuccessStatusCode();
+                    var code = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("device_code").GetString()!;
+                    return new Dictionary<string, string> { ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code", ["client_id"] = deviceClient, ["device_code"] = code };
+                },
+                async (c, state) =>
+                {
+                    using var response = await c.PostAsync("/api/v1/auth/token", new FormUrlEncodedContent((Dictionary<string, string>)state!));
+                    return (int)response.StatusCode;
+                });
+        }
+
         // Idle reference for the flood: the same few readers with nothing else going on.
         yield return new Scenario("protected-get-me-4-readers", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken), concurrency: 4);
-        yield return Flood(setup);
+        yield return Flood(new Scenario("flood-protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken), concurrency: 4));
+
+        // The sign-in page, idle and while hashing is saturated: pages must stay responsive.
+        yield return new Scenario("signin-page-4-readers", NoState, (c, _) => Get(c, "/signin", null), concurrency: 4);
+        yield return Flood(new Scenario("flood-signin-page", NoState, (c, _) => Get(c, "/signin", null), concurrency: 4));
     }
 
     /// <summary>The bare app's public and protected GET (Baseline), at the default concurrency.</summary>
@@ -273,10 +351,10 @@ internal static class Scenarios
 
     /// <summary>
     /// Logins at four times the hashing capacity (four flooders per core, each core hashing one
-    /// password at a time) while four readers keep calling a protected GET; reports the readers.
+    /// password at a time) while the measured scenario's readers keep calling; reports the readers.
     /// </summary>
-    private static BackgroundScenario Flood(Setup setup) => new(
-        new Scenario("flood-protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken), concurrency: 4),
+    private static BackgroundScenario Flood(Scenario readers) => new(
+        readers,
         async (client, stop) =>
         {
             var flooders = 4 * 4 * Environment.ProcessorCount;

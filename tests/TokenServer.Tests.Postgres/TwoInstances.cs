@@ -9,7 +9,7 @@ namespace TokenServer.Tests.MultiInstance;
 /// Two real TokenServer processes on two loopback ports sharing one fresh PostgreSQL
 /// database, as an operator runs them behind a load balancer.
 /// </summary>
-public sealed class TwoInstances : IAsyncLifetime
+public class TwoInstances : IAsyncLifetime
 {
     public const string AdminEmail = "admin@multi.test";
     public const string AdminPassword = "admin-password-123";
@@ -18,6 +18,9 @@ public sealed class TwoInstances : IAsyncLifetime
     private TestStore? store;
 
     public HttpClient A { get; private set; } = null!;
+
+    /// <summary>Configuration both instances get on top of <see cref="ServerProcess"/>'s own.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
 
     public HttpClient B { get; private set; } = null!;
 
@@ -30,7 +33,7 @@ public sealed class TwoInstances : IAsyncLifetime
 
         store = TestStore.Create();
         // Both start at once on an empty database: migration and the first signing key must not race.
-        var starting = new[] { ServerProcess.StartAsync(store), ServerProcess.StartAsync(store) };
+        var starting = new[] { ServerProcess.StartAsync(store, Settings), ServerProcess.StartAsync(store, Settings) };
         servers.AddRange(await Task.WhenAll(starting));
         A = servers[0].Client;
         B = servers[1].Client;
@@ -48,6 +51,18 @@ public sealed class TwoInstances : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Two instances that poll the store only once a minute, so that only PostgreSQL's
+/// notifications can explain one instance learning of another's change within seconds.
+/// </summary>
+public sealed class TwoInstancesPollingSlowly : TwoInstances
+{
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["TokenServer__RevocationPollInterval"] = "00:01:00",
+    };
+}
+
 public sealed class ServerProcess : IDisposable
 {
     private readonly Process process;
@@ -61,7 +76,7 @@ public sealed class ServerProcess : IDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<ServerProcess> StartAsync(TestStore store)
+    public static async Task<ServerProcess> StartAsync(TestStore store, IReadOnlyDictionary<string, string> settings)
     {
         var port = FreePort();
         var directory = Path.GetDirectoryName(typeof(Program).Assembly.Location)!;
@@ -86,6 +101,10 @@ public sealed class ServerProcess : IDisposable
         env["TokenServer__Bootstrap__AdminPassword"] = TwoInstances.AdminPassword;
         env["TokenServer__Keys__PublishLead"] = "00:00:03";
         env["TokenServer__Keys__ReloadInterval"] = "00:00:01";
+        foreach (var (key, value) in settings)
+        {
+            env[key] = value;
+        }
 
         var process = Process.Start(start)!;
         var server = new ServerProcess(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });

@@ -32,15 +32,23 @@ public sealed class AuditLog(TokenServerDb db, TimeProvider time, IHttpContextAc
     public void Record(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null)
     {
         metrics.Audited(type, detail, dialect);
-        db.AuditEvents.Add(new AuditEvent
-        {
-            At = time.GetUtcNow(),
-            Type = type,
-            AccountId = accountId,
-            ActorId = actorId,
-            Dialect = dialect,
-            ClientAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
-            Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
-        });
+        db.AuditEvents.Add(Create(type, accountId, detail, actorId, dialect));
     }
+
+    /// <summary>
+    /// An event for a unit of work that another context commits (<see cref="GroupCommit"/>):
+    /// the caller adds it there, and counts it with <see cref="Counted"/> once it is stored.
+    /// </summary>
+    public AuditEvent Create(string type, long? accountId, string? detail = null, long? actorId = null, string? dialect = null) => new()
+    {
+        At = time.GetUtcNow(),
+        Type = type,
+        AccountId = accountId,
+        ActorId = actorId,
+        Dialect = dialect,
+        ClientAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
+        Detail = detail is { Length: > 1000 } ? detail[..1000] : detail,
+    };
+
+    public void Counted(AuditEvent stored) => metrics.Audited(stored.Type, stored.Detail, stored.Dialect);
 }

@@ -71,6 +71,7 @@ public static class StoreSetup
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddSingleton<GroupCommit>();
         builder.Services.AddOptions<PruningOptions>().BindConfiguration(PruningOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<PruningOptions>, PruningOptionsValidator>();
         builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();

@@ -37,17 +37,47 @@ public abstract class TokenServerDb(DbContextOptions options) : DbContext(option
     /// <summary>The queue this provider's writers must take turns in (<see cref="WriteGate"/>), or null.</summary>
     private protected virtual SemaphoreSlim? FindWriteGate() => null;
 
+    /// <summary>Whether this process's writers take turns on this store (SQLite), so that <see cref="GroupCommit"/> batches them.</summary>
+    internal bool UsesWriteGate => Gate() is not null;
+
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         using var turn = EnterWrite();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var announce = AnnouncesChanges();
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess);
+        if (announce)
+        {
+            AnnounceChangesAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        return saved;
     }
 
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         using var turn = await EnterWriteAsync(cancellationToken);
-        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var announce = AnnouncesChanges();
+        var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        if (announce)
+        {
+            await AnnounceChangesAsync(cancellationToken);
+        }
+
+        return saved;
     }
+
+    /// <summary>
+    /// Tells the other instances that revocations or account changes were stored, so they read
+    /// them now rather than at their next poll (Tokens/StoreChangeSync.cs). Inside a transaction
+    /// the announcement goes out when it commits, and not at all if it rolls back.
+    /// </summary>
+    private protected virtual Task AnnounceChangesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Whether this provider announces changes and the save about to run stores one.</summary>
+    private protected virtual bool AnnouncesChanges() => false;
+
+    private protected bool StoresChanges() =>
+        ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is RevocationEvent or AccountChange);
 
     /// <summary>
     /// A transaction for statements that must write together, in turn with this process's other
@@ -144,4 +174,14 @@ public sealed class SqliteTokenServerDb(DbContextOptions<SqliteTokenServerDb> op
     }
 }
 
-public sealed class PostgresTokenServerDb(DbContextOptions<PostgresTokenServerDb> options) : TokenServerDb(options);
+public sealed class PostgresTokenServerDb(DbContextOptions<PostgresTokenServerDb> options) : TokenServerDb(options)
+{
+    /// <summary>The PostgreSQL channel that <see cref="AnnounceChangesAsync"/> notifies (PostgreSQL's NOTIFY: delivered at commit).</summary>
+    public const string ChangesChannel = "tokenserver_changes";
+
+    private const string Notify = "SELECT pg_notify('" + ChangesChannel + "', '')";
+
+    private protected override bool AnnouncesChanges() => StoresChanges();
+
+    private protected override Task AnnounceChangesAsync(CancellationToken cancellationToken) => Database.ExecuteSqlRawAsync(Notify, cancellationToken);
+}

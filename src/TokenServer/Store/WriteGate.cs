@@ -56,6 +56,12 @@ public sealed class WriteTransaction : IAsyncDisposable
 
     public Task RollbackAsync(CancellationToken cancellationToken) => transaction.RollbackAsync(cancellationToken);
 
+    public Task CreateSavepointAsync(string name) => transaction.CreateSavepointAsync(name);
+
+    public Task ReleaseSavepointAsync(string name) => transaction.ReleaseSavepointAsync(name);
+
+    public Task RollbackToSavepointAsync(string name) => transaction.RollbackToSavepointAsync(name);
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -57,12 +57,19 @@ public sealed class SessionTokens(
     AccessTokenIssuer issuer,
     RevocationList revocations,
     AuditLog audit,
+    GroupCommit commits,
     IOptions<TokenOptions> options,
     TimeProvider time,
     IHttpContextAccessor http,
     RevocationPublisher publisher,
     IEnumerable<ISessionEndListener> listeners)
 {
+    /// <summary>
+    /// A refresh stamps its session's last use only when the stamp is older than this, so a busy
+    /// session costs one row update a minute rather than one a refresh (docs/performance.md).
+    /// </summary>
+    internal static readonly TimeSpan LastUseResolution = TimeSpan.FromMinutes(1);
+
     /// <summary>
     /// Every refresh starts here, so the query is compiled once (EF.CompileAsyncQuery) rather than
     /// looked up in EF Core's query cache on each call: the token, its session and its account in one read.
@@ -77,6 +84,7 @@ public sealed class SessionTokens(
                 t.ConsumedAt,
                 t.Session.RevokedAt,
                 t.Session.ExpiresAt,
+                t.Session.LastUsedAt,
                 t.Session.Dialect,
                 t.Session.ClientId,
                 t.Session.AuthenticationMethods,
@@ -123,7 +131,7 @@ public sealed class SessionTokens(
         }
 
         var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithMethods(WithScope(request.ExtraClaims, session.Scope), session.AuthenticationMethods), session.Audience);
-        await db.SaveChangesAsync(cancellationToken);
+        await commits.RunAsync(db, static (_, _) => Task.FromResult(true), cancellationToken);
 
         // A change to the account (role, status, credentials, deletion) commits first and then
         // revokes every session of it. A login that checked the account before the change may
@@ -200,27 +208,42 @@ public sealed class SessionTokens(
             return new RefreshOutcome(null, RefreshFailure.Invalid);
         }
 
-        // The conditional update is the transaction's first statement, so on SQLite it takes
-        // the write lock before anything is read in it (other writers of this server wait for
-        // their turn in Store/WriteGate.cs, other processes in SQLite's busy handler).
-        await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
-        var won = await db.RefreshTokens
-            .Where(t => t.Id == row.Id && t.ConsumedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), cancellationToken) == 1;
+        // One unit of a group commit (Store/GroupCommit.cs): the conditional update comes first,
+        // so of two uses of one token, in one batch or in two, exactly one wins. The rotation and
+        // its audit row commit together, and the answer waits for that commit.
+        var rotated = NewRefreshToken(row.SessionId, row.SessionExpiresAt, now, out var refresh);
+        var recorded = audit.Create(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
+        var stampLastUse = now - row.SessionLastUsedAt >= LastUseResolution;
+        var won = await commits.RunAsync(
+            db,
+            async (writer, ct) =>
+            {
+                if (await writer.RefreshTokens
+                    .Where(t => t.Id == row.Id && t.ConsumedAt == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), ct) != 1)
+                {
+                    return false;
+                }
+
+                if (stampLastUse)
+                {
+                    await writer.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), ct);
+                }
+
+                writer.RefreshTokens.Add(rotated);
+                writer.AuditEvents.Add(recorded);
+                return true;
+            },
+            cancellationToken);
         if (!won)
         {
-            await transaction.RollbackAsync(cancellationToken);
             await ReuseDetectedAsync(row.SessionId, row.AccountId, cancellationToken);
             return new RefreshOutcome(null, RefreshFailure.Reused);
         }
 
-        await db.Sessions.Where(s => s.Id == row.SessionId).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), cancellationToken);
-        var refresh = AddRefreshToken(row.SessionId, row.SessionExpiresAt, now);
+        audit.Counted(recorded);
         var subject = new TokenSubject(row.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Email, row.Username, row.Role);
         var access = issuer.Issue(subject, row.SessionId, row.Dialect, row.ClientId, accessTokenLifetime, row.SessionExpiresAt, WithMethods(WithScope(null, row.Scope), row.AuthenticationMethods), row.Audience);
-        audit.Record(AuditEventTypes.Refreshed, row.AccountId, dialect: row.Dialect);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return new RefreshOutcome(new IssuedTokens(access, refresh, row.SessionId), RefreshFailure.None);
     }
 
@@ -322,16 +345,21 @@ public sealed class SessionTokens(
 
     private string AddRefreshToken(string sessionId, DateTimeOffset sessionExpiresAt, DateTimeOffset now)
     {
-        var token = OpaqueTokens.Generate();
+        db.RefreshTokens.Add(NewRefreshToken(sessionId, sessionExpiresAt, now, out var token));
+        return token;
+    }
+
+    private RefreshToken NewRefreshToken(string sessionId, DateTimeOffset sessionExpiresAt, DateTimeOffset now, out string token)
+    {
+        token = OpaqueTokens.Generate();
         var expires = now + options.Value.RefreshTokenLifetime;
-        db.RefreshTokens.Add(new RefreshToken
+        return new RefreshToken
         {
             SessionId = sessionId,
             TokenHash = OpaqueTokens.Hash(token),
             CreatedAt = now,
             ExpiresAt = expires < sessionExpiresAt ? expires : sessionExpiresAt,
-        });
-        return token;
+        };
     }
 
     private sealed record RefreshRow(
@@ -341,6 +369,7 @@ public sealed class SessionTokens(
         DateTimeOffset? ConsumedAt,
         DateTimeOffset? RevokedAt,
         DateTimeOffset SessionExpiresAt,
+        DateTimeOffset SessionLastUsedAt,
         string Dialect,
         string ClientId,
         string? AuthenticationMethods,

@@ -1,5 +1,7 @@
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using TokenServer.Store;
 
 namespace TokenServer.Tokens;
@@ -10,7 +12,11 @@ namespace TokenServer.Tokens;
 /// reload of the key ring) and account changes (told to every <see cref="IAccountChangeObserver"/>).
 /// Both are read by the number the store gave each row, never by an instance's clock, so a row
 /// that commits late or comes from an instance whose clock lags is still read
-/// (docs/security.md, "Revocations reach every instance").
+/// (docs/security.md, "Revocations reach every instance"). On PostgreSQL it also listens on the
+/// channel that every save of a revocation or an account change notifies
+/// (<see cref="PostgresTokenServerDb.ChangesChannel"/>) and reads the store as soon as one
+/// arrives; the poll stays, as the fallback, and each new listening connection is followed by a
+/// read of what was stored while none was open.
 /// </summary>
 internal sealed class StoreChangeSync(
     RevocationList list,
@@ -36,19 +42,83 @@ internal sealed class StoreChangeSync(
         await base.StartAsync(cancellationToken);
     }
 
+    /// <summary>How long to poll alone after the listening connection failed before listening again.</summary>
+    internal static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(5);
+
+    // What wakes the sync: the poll's ticks (true: also prune) and the store's notifications
+    // (false). One pending wake-up stands for any number, since one read catches up on all.
+    private readonly Channel<bool> wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.RevocationPollInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var ticking = TickAsync(stoppingToken);
+        var listening = ListenAsync(stoppingToken);
+        await foreach (var tick in wakeUps.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
                 await SyncAsync(stoppingToken);
-                list.Prune();
+                if (tick)
+                {
+                    list.Prune();
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogWarning(ex, "Revocation sync failed; retrying at the next tick");
+            }
+        }
+
+        await Task.WhenAll(ticking, listening);
+    }
+
+    private async Task TickAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RevocationPollInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            wakeUps.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>PostgreSQL's LISTEN on one connection of its own, opened again whenever it fails.</summary>
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        string connectionString;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            if (scope.ServiceProvider.GetRequiredService<TokenServerDb>() is not PostgresTokenServerDb db)
+            {
+                return;
+            }
+
+            // Not pooled, so it never serves a query; keepalives notice a connection that died silently.
+            connectionString = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false, KeepAlive = 30 }.ConnectionString;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                connection.Notification += (_, _) => wakeUps.Writer.TryWrite(false);
+                await connection.OpenAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand("LISTEN " + PostgresTokenServerDb.ChangesChannel, connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Whatever was stored while nothing listened is read now.
+                wakeUps.Writer.TryWrite(false);
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Listening for store changes failed; polling alone, listening again in {Delay}", ListenRetryDelay);
+                await Task.Delay(ListenRetryDelay, time, stoppingToken);
             }
         }
     }
