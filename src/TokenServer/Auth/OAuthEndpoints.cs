@@ -414,7 +414,7 @@ internal sealed class OAuthAuthFailureWriter : IAuthFailureWriter
         // RFC 6749 §5.2 has no code for these; temporarily_unavailable is the one it defines
         // for an overloaded server (§4.1.2.1), and slow_down (RFC 8628 §3.5) for a client polling too fast.
         AuthFailureKind.RateLimited => OAuthEndpoints.Error("slow_down", "Too many requests from your address. Retry after the number of seconds in Retry-After.", StatusCodes.Status429TooManyRequests),
-        AuthFailureKind.Overloaded => OAuthEndpoints.Error("temporarily_unavailable", "The server is busy. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
+        AuthFailureKind.Overloaded => OAuthEndpoints.Error("temporarily_unavailable", AuthFailures.OverloadedReason(context) ?? "The server is busy. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
         AuthFailureKind.StoreUnavailable => OAuthEndpoints.Error("temporarily_unavailable", "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After.", StatusCodes.Status503ServiceUnavailable),
         _ => OAuthEndpoints.Error(OAuthErrors.InvalidRequest, "The request carries two different tokens. Send exactly one."),
     }).ExecuteAsync(context);

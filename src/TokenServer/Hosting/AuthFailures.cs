@@ -63,6 +63,9 @@ public static class AuthFailures
         return writer.WriteAsync(context, kind);
     }
 
+    /// <summary>Why an <see cref="AuthFailureKind.Overloaded"/> request was refused, when it was not a full queue; writers whose wire has room for a message say it.</summary>
+    public static string? OverloadedReason(HttpContext context) => context.Features.Get<UnavailableReason>()?.Text;
+
     /// <summary>Sets <c>Retry-After</c> (RFC 9110 §10.2.3, in whole seconds, at least 1) and writes the failure.</summary>
     public static Task WriteAsync(HttpContext context, AuthFailureKind kind, TimeSpan retryAfter)
     {
@@ -71,6 +74,9 @@ public static class AuthFailures
         return WriteAsync(context, kind);
     }
 }
+
+/// <summary>The reason a <see cref="ServerBusyException"/> carried, kept for the failure writer.</summary>
+internal sealed record UnavailableReason(string Text);
 
 /// <summary>The native API's failures, as RFC 9457 problem details.</summary>
 internal sealed class ProblemAuthFailureWriter : IAuthFailureWriter
@@ -90,7 +96,7 @@ internal sealed class ProblemAuthFailureWriter : IAuthFailureWriter
         AuthFailureKind.StoreUnavailable => Problems.Create(StatusCodes.Status503ServiceUnavailable, "Store unavailable",
             "The data store is unreachable or busy for a moment. Retry after the number of seconds in Retry-After."),
         AuthFailureKind.Overloaded => Problems.Create(StatusCodes.Status503ServiceUnavailable, "Server busy",
-            "The server is checking too many passwords at once. Wait the number of seconds in the Retry-After header and try again."),
+            AuthFailures.OverloadedReason(context) ?? "The server is checking too many passwords at once. Wait the number of seconds in the Retry-After header and try again."),
         _ => Problems.Create(StatusCodes.Status400BadRequest, "Ambiguous credentials",
             "The request carries two different tokens (for example in Authorization and ts-auth-token). Send exactly one."),
     }).ExecuteAsync(context);

@@ -45,12 +45,17 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
 }
 
 /// <summary>
-/// A bounded resource (the password-hashing gate) is full. Thrown by the service that owns the
-/// resource, turned into a 503 with <c>Retry-After</c> in the route's own error shape.
+/// A bounded resource (the password-hashing gate) is full, or this instance cannot serve the
+/// request for a while (its clock is behind the signing keys). Thrown by the service that owns
+/// the resource, turned into a 503 with <c>Retry-After</c> in the route's own error shape;
+/// <see cref="Reason"/>, when given, is what the client is told instead of "busy".
 /// </summary>
-public sealed class ServerBusyException(TimeSpan retryAfter) : Exception("A bounded server resource is full; the request was refused at once.")
+public sealed class ServerBusyException(TimeSpan retryAfter, string? reason = null)
+    : Exception(reason ?? "A bounded server resource is full; the request was refused at once.")
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    public string? Reason { get; } = reason;
 }
 
 /// <summary>Marks a route as credential-taking: rate limited per client address, with a small body cap.</summary>
@@ -149,6 +154,11 @@ internal sealed class CredentialRouteMiddleware(RequestDelegate next, IOptions<R
         {
             logger.LogWarning("Refused {Path}: {Reason}", context.Request.Path, busy.Message);
             context.Response.Clear();
+            if (busy.Reason is not null)
+            {
+                context.Features.Set(new UnavailableReason(busy.Reason));
+            }
+
             await AuthFailures.WriteAsync(context, AuthFailureKind.Overloaded, busy.RetryAfter);
         }
     }

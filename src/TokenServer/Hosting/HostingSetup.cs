@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace TokenServer.Hosting;
 
@@ -116,10 +117,26 @@ public static class HostingSetup
     {
         app.MapHealthChecks("/api/v1/health", new HealthCheckOptions
         {
+            // Degraded (a clock behind the signing keys) is out of rotation too: such an instance
+            // cannot sign and judges expiry by a wrong clock (docs/decisions.md, "Clock skew").
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
             ResponseWriter = (context, report) =>
             {
                 context.Response.ContentType = "application/json";
-                return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["status"] = report.Status.ToString().ToLowerInvariant() }));
+
+                // The status, and any figure a check reports (clock_behind_seconds) beside it.
+                var body = new Dictionary<string, object> { ["status"] = report.Status.ToString().ToLowerInvariant() };
+                foreach (var (key, value) in report.Entries.Values.SelectMany(e => e.Data))
+                {
+                    body[key] = value;
+                }
+
+                return context.Response.WriteAsync(JsonSerializer.Serialize(body));
             },
         }).WithTags("Health");
         return app;

@@ -13,6 +13,18 @@ public sealed class ResourceOptions
     /// <summary>Largest file one upload to /api/v1/staging/files may carry; larger ones get 413.</summary>
     public long MaxUploadBytes { get; set; } = 1L << 30;
 
+    /// <summary>Largest bulk-submit CSV body in bytes; larger ones get 413.</summary>
+    public long BulkMaxBytes { get; set; } = 10L * 1024 * 1024;
+
+    /// <summary>Most sample rows one bulk-submit CSV may hold; more get 413 naming the first line over.</summary>
+    public int BulkMaxRows { get; set; } = 10_000;
+
+    /// <summary>Most cells one CSV row (the header included) may hold; more get 400 naming the line.</summary>
+    public int BulkMaxColumns { get; set; } = 50;
+
+    /// <summary>Longest CSV cell in characters (a quote that never closes is one long cell); longer gets 400 naming the line.</summary>
+    public int BulkMaxCellLength { get; set; } = OwnedRecordConfiguration.DescriptionLength;
+
     /// <summary>Seeds a small public demo project at start, in the Development environment only.</summary>
     public bool SeedDemoData { get; set; } = true;
 
@@ -32,6 +44,27 @@ internal sealed class ResourceOptionsValidator : IValidateOptions<ResourceOption
         if (options.MaxUploadBytes < 1)
         {
             errors.Add($"TokenServer:Resources:MaxUploadBytes must be a positive number of bytes, not {options.MaxUploadBytes}.");
+        }
+
+        if (options.BulkMaxBytes is < 1024 or > 1L << 30)
+        {
+            errors.Add($"TokenServer:Resources:BulkMaxBytes must be between 1024 and 1073741824 bytes, not {options.BulkMaxBytes}.");
+        }
+
+        if (options.BulkMaxRows is < 1 or > 1_000_000)
+        {
+            errors.Add($"TokenServer:Resources:BulkMaxRows must be between 1 and 1000000, not {options.BulkMaxRows}.");
+        }
+
+        var widest = Checklists.All.Max(c => Checklists.SampleColumns.Count + c.Fields.Count);
+        if (options.BulkMaxColumns < widest || options.BulkMaxColumns > 10_000)
+        {
+            errors.Add($"TokenServer:Resources:BulkMaxColumns must be between {widest} (the widest checklist's template) and 10000, not {options.BulkMaxColumns}.");
+        }
+
+        if (options.BulkMaxCellLength is < 1 or > 1_000_000)
+        {
+            errors.Add($"TokenServer:Resources:BulkMaxCellLength must be between 1 and 1000000 characters, not {options.BulkMaxCellLength}.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.VisualBasic.FileIO;
+using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
 using TokenServer.Store;
 using TokenServer.Users;
@@ -12,11 +11,8 @@ namespace TokenServer.Resources;
 /// <summary>Search, the metadata checklists, and CSV bulk submission of samples.</summary>
 public static class SubmissionEndpoints
 {
-    public const int MaxBulkBytes = 10 * 1024 * 1024;
-    public const int MaxBulkRows = 10_000;
     private const int MaxReportedErrors = 100;
     private const int MaxQueryLength = 200;
-    private static readonly string[] RequiredSampleColumns = ["title", "organism"];
 
     public static RouteGroupBuilder MapSubmissions(this RouteGroupBuilder api)
     {
@@ -118,17 +114,15 @@ public static class SubmissionEndpoints
 
         response.Headers.ContentDisposition = $"attachment; filename=\"{checklist.Id}-template.csv\"";
         // RFC 4180 §2: CRLF line ends.
-        return TypedResults.Text(string.Join(',', Columns(checklist)) + "\r\n", "text/csv; charset=utf-8");
+        return TypedResults.Text(string.Join(',', BulkCsv.Columns(checklist)) + "\r\n", "text/csv; charset=utf-8");
     }
-
-    private static IEnumerable<string> Columns(Checklist checklist) => Checklists.SampleColumns.Concat(checklist.Fields.Select(f => f.Name));
 
     private static ProblemHttpResult ChecklistNotFound(string checklistId) =>
         Problems.Create(StatusCodes.Status404NotFound, "Checklist not found",
             $"There is no checklist '{checklistId}'. Use one of: {string.Join(", ", Checklists.All.Select(c => c.Id))} (GET /api/v1/checklists/).");
 
     private static async Task<Results<Created<BulkSubmitResponse>, ValidationProblem, ProblemHttpResult>> BulkSubmit(
-        Caller caller, string? project, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "checklist_id")] string? checklistId, HttpRequest request, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, string? project, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "checklist_id")] string? checklistId, HttpRequest request, TokenServerDb db, IOptions<ResourceOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!caller.CanEdit)
         {
@@ -152,19 +146,28 @@ public static class SubmissionEndpoints
             return parentProblem;
         }
 
-        var (csv, bodyProblem) = await ReadCsvAsync(request, cancellationToken);
+        var limits = options.Value;
+        var (csv, bodyProblem) = await ReadCsvAsync(request, limits.BulkMaxBytes, cancellationToken);
         if (bodyProblem is not null)
         {
             return bodyProblem;
         }
 
-        var (rows, errors) = Parse(csv!, checklist);
+        var (rows, errors, broken, rowCapPassedAt) = BulkCsv.Parse(new StringReader(csv!), checklist, limits, cancellationToken);
+        if (rowCapPassedAt is { } line)
+        {
+            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "Too many rows",
+                $"The sample on line {line} is one more than the {limits.BulkMaxRows} a bulk submission may hold (TokenServer:Resources:BulkMaxRows); nothing was created. Split the file.");
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status400BadRequest,
                 title: "Invalid CSV",
-                detail: $"{errors.Count} problem(s) found; nothing was created. Fix the cells listed in 'errors' (row 1 is the header) and send the whole file again.",
+                detail: broken is not null
+                    ? $"The CSV could not be read past {broken}; nothing was created. Fix it as 'errors' says and send the whole file again."
+                    : $"{errors.Count} problem(s) found; nothing was created. Fix the cells listed in 'errors' (row 1 is the header) and send the whole file again.",
                 extensions: new Dictionary<string, object?> { ["errors"] = errors.Take(MaxReportedErrors).ToList() });
         }
 
@@ -176,13 +179,11 @@ public static class SubmissionEndpoints
             new BulkSubmitResponse(samples.Count, samples.Select(s => Accessions.Sample(s.Id)).ToList()));
     }
 
-    private sealed record Row(string Title, string? Description, string Organism, int? TaxonId, Dictionary<string, string> Attributes);
-
-    private static async Task<(string? Csv, ProblemHttpResult? Problem)> ReadCsvAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(string? Csv, ProblemHttpResult? Problem)> ReadCsvAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBulkBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return (null, BulkTooLarge());
+            return (null, BulkTooLarge(maxBytes));
         }
 
         Stream body;
@@ -194,9 +195,9 @@ public static class SubmissionEndpoints
                 return (null, Problems.Create(StatusCodes.Status400BadRequest, "No file", "Send the CSV in the multipart field 'file', or as the body with Content-Type: text/csv."));
             }
 
-            if (file.Length > MaxBulkBytes)
+            if (file.Length > maxBytes)
             {
-                return (null, BulkTooLarge());
+                return (null, BulkTooLarge(maxBytes));
             }
 
             body = file.OpenReadStream();
@@ -213,9 +214,9 @@ public static class SubmissionEndpoints
             int read;
             while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                if (buffer.Length + read > MaxBulkBytes)
+                if (buffer.Length + read > maxBytes)
                 {
-                    return (null, BulkTooLarge());
+                    return (null, BulkTooLarge(maxBytes));
                 }
 
                 buffer.Write(chunk, 0, read);
@@ -235,138 +236,6 @@ public static class SubmissionEndpoints
         }
     }
 
-    private static ProblemHttpResult BulkTooLarge() =>
-        Problems.Create(StatusCodes.Status413PayloadTooLarge, "CSV too large", $"A bulk submission is at most {MaxBulkBytes} bytes and {MaxBulkRows} rows; split the file.");
-
-    /// <summary>RFC 4180 CSV (quoted fields, embedded commas and newlines) checked cell by cell; row numbers count the header as row 1.</summary>
-    private static (List<Row> Rows, List<BulkSubmitError> Errors) Parse(string csv, Checklist checklist)
-    {
-        var rows = new List<Row>();
-        var errors = new List<BulkSubmitError>();
-        using var parser = new TextFieldParser(new StringReader(csv)) { TextFieldType = FieldType.Delimited, HasFieldsEnclosedInQuotes = true, TrimWhiteSpace = true };
-        parser.SetDelimiters(",");
-        var allowed = Columns(checklist).ToList();
-        string[]? header = null;
-        var rowNumber = 0;
-        while (!parser.EndOfData)
-        {
-            string[]? fields;
-            rowNumber++;
-            try
-            {
-                fields = parser.ReadFields();
-            }
-            catch (MalformedLineException)
-            {
-                errors.Add(new BulkSubmitError(rowNumber, null, "This line is not valid CSV (check the quotes)."));
-                continue;
-            }
-
-            if (fields is null || fields.All(string.IsNullOrEmpty))
-            {
-                continue;
-            }
-
-            if (header is null)
-            {
-                header = fields;
-                CheckHeader(header, checklist, allowed, errors);
-                if (errors.Count > 0)
-                {
-                    return (rows, errors);
-                }
-
-                continue;
-            }
-
-            if (rows.Count + 1 > MaxBulkRows)
-            {
-                errors.Add(new BulkSubmitError(rowNumber, null, $"At most {MaxBulkRows} samples per file; split the file."));
-                break;
-            }
-
-            if (fields.Length != header.Length)
-            {
-                errors.Add(new BulkSubmitError(rowNumber, null, $"This row has {fields.Length} cells; the header has {header.Length}."));
-                continue;
-            }
-
-            var cells = header.Zip(fields).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
-            var rowErrors = errors.Count;
-            CheckText(cells, "title", true, OwnedRecordConfiguration.TitleLength, rowNumber, errors);
-            CheckText(cells, "description", false, OwnedRecordConfiguration.DescriptionLength, rowNumber, errors);
-            CheckText(cells, "organism", true, 200, rowNumber, errors);
-            int? taxon = null;
-            if (cells.GetValueOrDefault("taxon_id") is { Length: > 0 } t)
-            {
-                if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0)
-                {
-                    taxon = parsed;
-                }
-                else
-                {
-                    errors.Add(new BulkSubmitError(rowNumber, "taxon_id", $"'{t}' is not an NCBI taxonomy id (a positive number such as 9606)."));
-                }
-            }
-
-            var attributes = checklist.Fields
-                .Where(f => cells.GetValueOrDefault(f.Name) is { Length: > 0 })
-                .ToDictionary(f => f.Name, f => cells[f.Name], StringComparer.Ordinal);
-            foreach (var (field, message) in Checklists.Validate(checklist, attributes))
-            {
-                errors.Add(new BulkSubmitError(rowNumber, field, message));
-            }
-
-            foreach (var (field, value) in attributes)
-            {
-                if (value.Length > SampleFields.MaxValueLength)
-                {
-                    errors.Add(new BulkSubmitError(rowNumber, field, $"At most {SampleFields.MaxValueLength} characters."));
-                }
-            }
-
-            if (errors.Count == rowErrors)
-            {
-                rows.Add(new Row(cells["title"], cells.GetValueOrDefault("description"), cells["organism"], taxon, attributes));
-            }
-        }
-
-        if (header is null || (rows.Count == 0 && errors.Count == 0))
-        {
-            errors.Add(new BulkSubmitError(Math.Max(rowNumber, 1), null, "The CSV has no sample rows under the header."));
-        }
-
-        return (rows, errors);
-    }
-
-    private static void CheckHeader(string[] header, Checklist checklist, List<string> allowed, List<BulkSubmitError> errors)
-    {
-        foreach (var group in header.GroupBy(h => h, StringComparer.Ordinal).Where(g => g.Count() > 1))
-        {
-            errors.Add(new BulkSubmitError(1, group.Key, "This column appears more than once."));
-        }
-
-        foreach (var column in header.Where(h => !allowed.Contains(h)))
-        {
-            errors.Add(new BulkSubmitError(1, column, $"Unknown column for checklist '{checklist.Id}'. Its columns: {string.Join(", ", allowed)}."));
-        }
-
-        foreach (var column in RequiredSampleColumns.Concat(checklist.Fields.Where(f => f.Required).Select(f => f.Name)).Where(c => !header.Contains(c)))
-        {
-            errors.Add(new BulkSubmitError(1, column, "Required column missing."));
-        }
-    }
-
-    private static void CheckText(Dictionary<string, string> cells, string column, bool required, int max, int row, List<BulkSubmitError> errors)
-    {
-        var value = cells.GetValueOrDefault(column) ?? string.Empty;
-        if (value.Length == 0 && required)
-        {
-            errors.Add(new BulkSubmitError(row, column, "Required; this cell is empty."));
-        }
-        else if (value.Length > max)
-        {
-            errors.Add(new BulkSubmitError(row, column, $"At most {max} characters."));
-        }
-    }
+    private static ProblemHttpResult BulkTooLarge(long maxBytes) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "CSV too large", $"A bulk submission is at most {maxBytes} bytes (TokenServer:Resources:BulkMaxBytes); split the file.");
 }

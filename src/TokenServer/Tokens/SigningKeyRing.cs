@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using TokenServer.Hosting;
 using TokenServer.Store;
 
 namespace TokenServer.Tokens;
@@ -28,7 +29,17 @@ public sealed class SigningKeyRing(
     private volatile JwksCache? jwks;
     private long lastUnknownKidReload;
 
-    /// <summary>The key that signs now: the newest one whose activation time has come.</summary>
+    /// <summary>The longest Retry-After a lagging clock answers with: another instance, or this one after a clock fix, may answer sooner.</summary>
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The key that signs now: the newest one whose activation time has come. When none has
+    /// come by this instance's clock, the clock is behind the instance that created the keys
+    /// (docs/decisions.md, "Clock skew"): within <see cref="TokenOptions.ClockSkew"/> of the
+    /// first activation that key signs (it is published in JWKS since its creation, and is the
+    /// key the other instances sign with); beyond it the request is refused at once with 503,
+    /// since tokens stamped by a clock that far off would be wrong for every verifier.
+    /// </summary>
     public SigningCredentials CurrentSigningCredentials
     {
         get
@@ -43,7 +54,34 @@ public sealed class SigningKeyRing(
                 }
             }
 
-            throw new InvalidOperationException("No signing key is active; the key ring was not initialised at start.");
+            if (keys.Count == 0)
+            {
+                throw new InvalidOperationException("No signing key is loaded; the key ring was not initialised at start.");
+            }
+
+            var wait = keys[0].ActivatesAt - now;
+            if (wait <= options.Value.ClockSkew)
+            {
+                return keys[0].Credentials;
+            }
+
+            logger.LogError("This instance's clock is {Behind} behind the first signing key's activation; refusing to sign until the clock is fixed", wait);
+            throw new ServerBusyException(wait < MaxRetryAfter ? wait : MaxRetryAfter,
+                $"This server's clock is {(long)Math.Ceiling(wait.TotalSeconds)} s behind the signing keys, so it cannot sign tokens. Retry after the number of seconds in Retry-After (another instance may answer at once); the operator must fix this server's time synchronisation.");
+        }
+    }
+
+    /// <summary>
+    /// How far this instance's clock is behind the instances that created the signing keys: a key
+    /// created (by its creator's clock) after this instance's now. Zero when no key says so.
+    /// </summary>
+    public TimeSpan ClockBehind
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            var newest = snapshot.Keys.Select(k => k.CreatedAt).DefaultIfEmpty(now).Max();
+            return newest > now ? newest - now : TimeSpan.Zero;
         }
     }
 
@@ -222,6 +260,7 @@ public sealed class SigningKeyRing(
             entries.Add(new KeyEntry(
                 rows[i].Id,
                 rows[i].Generation,
+                rows[i].CreatedAt,
                 rows[i].ActivatesAt,
                 successorActivates,
                 publishedUntil,
@@ -348,7 +387,7 @@ public sealed class SigningKeyRing(
 
     private static string Thumbprint(string canonicalJwk) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalJwk)));
 
-    private sealed record KeyEntry(string Kid, int Generation, DateTimeOffset ActivatesAt, DateTimeOffset RetiredAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
+    private sealed record KeyEntry(string Kid, int Generation, DateTimeOffset CreatedAt, DateTimeOffset ActivatesAt, DateTimeOffset RetiredAt, DateTimeOffset PublishedUntil, string PublicJwk, SigningCredentials Credentials);
 
     private sealed record Snapshot(IReadOnlyList<KeyEntry> Keys, IReadOnlyDictionary<string, KeyEntry> ByKid)
     {

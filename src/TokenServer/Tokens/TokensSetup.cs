@@ -42,7 +42,7 @@ public static class TokensSetup
         services.AddHostedService<SigningKeyMaintenance>();
         services.AddSingleton<StoreSyncStatus>();
         services.AddHostedService<StoreChangeSync>();
-        services.AddHealthChecks().AddCheck<StoreSyncHealthCheck>("store-sync");
+        services.AddHealthChecks().AddCheck<StoreSyncHealthCheck>("store-sync").AddCheck<ClockSkewHealthCheck>("clock-skew");
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -134,4 +134,122 @@ public sealed class BulkSubmitTests : IDisposable
         using var denied = await SubmitAsync(viewer, $"project={project}&checklist_id=minimal", "title,organism\nx,y\n");
         JsonAssert.IsProblem(denied, HttpStatusCode.Forbidden);
     }
+
+    [Fact]
+    public async Task UnterminatedQuotedCell_OfSeveralMegabytes_AnswersClientErrorQuickly_NamingTheLine()
+    {
+        var (token, project) = await ProjectAsync();
+        var csv = "title,organism,collection_date,geographic_location\nS1,soil,2024,Peru\nS2,\"" + new string('a', 4 * 1024 * 1024) + "\n";
+
+        // Generous: a linear parser answers in well under a second; the quadratic one took minutes.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/bulk-submit/?project={project}&checklist_id=minimal")
+        {
+            Content = new StringContent(csv, Encoding.UTF8, "text/csv"),
+        }.WithBearer(token);
+        using var response = await world.Client.SendAsync(request, timeout.Token);
+
+        JsonAssert.IsProblem(response, HttpStatusCode.BadRequest);
+        var json = await response.ReadJsonAsync();
+        Assert.Contains("line 3", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var error = Assert.Single(json.GetProperty("errors").EnumerateArray());
+        JsonAssert.HasExactly(error, "row", "column", "message");
+        Assert.Equal(3, error.GetProperty("row").GetInt32());
+        Assert.Contains("4000", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await world.GetJsonAsync($"/api/v1/samples/?project={project}", token)).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task RowWithMoreCellsThanTheCap_Answers400NamingTheLine()
+    {
+        var (token, project) = await ProjectAsync();
+        var csv = "title,organism,collection_date,geographic_location\nS1,soil,2024,Peru\n" + string.Join(',', Enumerable.Repeat("x", 51)) + "\n";
+
+        using var response = await SubmitAsync(token, $"project={project}&checklist_id=minimal", csv);
+
+        JsonAssert.IsProblem(response, HttpStatusCode.BadRequest);
+        var json = await response.ReadJsonAsync();
+        Assert.Contains("line 3", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var error = Assert.Single(json.GetProperty("errors").EnumerateArray());
+        Assert.Equal(3, error.GetProperty("row").GetInt32());
+        Assert.Contains("at most 50 cells", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StrayQuote_Answers400NamingTheLine()
+    {
+        var (token, project) = await ProjectAsync();
+
+        using var response = await SubmitAsync(token, $"project={project}&checklist_id=minimal",
+            "title,organism,collection_date,geographic_location\nS1,soil,2024,Peru\nS\"2,soil,2024,Peru\n");
+
+        JsonAssert.IsProblem(response, HttpStatusCode.BadRequest);
+        var json = await response.ReadJsonAsync();
+        Assert.Contains("line 3", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(3, Assert.Single(json.GetProperty("errors").EnumerateArray()).GetProperty("row").GetInt32());
+    }
+}
+
+/// <summary>The operator's caps on bulk submission (TokenServer:Resources:BulkMax*).</summary>
+public sealed class BulkSubmitLimitTests : IDisposable
+{
+    private readonly ResourceWorld world = new(settings =>
+    {
+        settings["TokenServer:Resources:BulkMaxRows"] = "3";
+        settings["TokenServer:Resources:BulkMaxCellLength"] = "100";
+    });
+
+    public void Dispose() => world.Dispose();
+
+    private async Task<(string Token, string Project)> ProjectAsync()
+    {
+        await world.OrganizationAsync("lab-a");
+        var token = await world.UserAsync("researcher@a.org", "researcher", "lab-a");
+        return (token, await world.CreateAsync("/api/v1/projects/", await world.AdminAsync(), new { title = "Bulk" }, orgSlug: "lab-a"));
+    }
+
+    private async Task<HttpResponseMessage> SubmitAsync(string token, string project, string csv)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/bulk-submit/?project={project}&checklist_id=minimal")
+        {
+            Content = new StringContent(csv, Encoding.UTF8, "text/csv"),
+        }.WithBearer(token);
+        return await world.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task MoreRowsThanTheCap_Answers413NamingTheFirstLineOver()
+    {
+        var (token, project) = await ProjectAsync();
+        const string Header = "title,organism,collection_date,geographic_location\n";
+
+        using (var atCap = await SubmitAsync(token, project, Header + "S1,soil,2024,Peru\nS2,soil,2024,Peru\nS3,soil,2024,Peru\n"))
+        {
+            Assert.Equal(HttpStatusCode.Created, atCap.StatusCode);
+        }
+
+        using var overCap = await SubmitAsync(token, project, Header + "S1,soil,2024,Peru\nS2,soil,2024,Peru\nS3,soil,2024,Peru\nS4,soil,2024,Peru\n");
+
+        JsonAssert.IsProblem(overCap, HttpStatusCode.RequestEntityTooLarge);
+        var detail = (await overCap.ReadJsonAsync()).GetProperty("detail").GetString();
+        Assert.Contains("line 5", detail, StringComparison.Ordinal);
+        Assert.Contains("BulkMaxRows", detail, StringComparison.Ordinal);
+        Assert.Equal(3, (await world.GetJsonAsync($"/api/v1/samples/?project={project}", token)).GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task CellLongerThanTheCap_Answers400NamingTheLine()
+    {
+        var (token, project) = await ProjectAsync();
+
+        using var response = await SubmitAsync(token, project,
+            "title,organism,collection_date,geographic_location\nS1,soil,2024,Peru\n\"" + new string('t', 101) + "\",soil,2024,Peru\n");
+
+        JsonAssert.IsProblem(response, HttpStatusCode.BadRequest);
+        var json = await response.ReadJsonAsync();
+        Assert.Contains("line 3", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var error = Assert.Single(json.GetProperty("errors").EnumerateArray());
+        Assert.Equal(3, error.GetProperty("row").GetInt32());
+        Assert.Contains("BulkMaxCellLength", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
 }
