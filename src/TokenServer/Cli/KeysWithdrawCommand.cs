@@ -8,7 +8,7 @@ internal static class KeysWithdrawCommand
 {
     public static Command Create(CliHost host)
     {
-        var kid = new Argument<string>("kid") { Description = "The key's id, as 'keys list' and the tokens' kid header show it." };
+        var kid = new Argument<string>("kid") { Description = "The key's id, as 'keys list' and the tokens' kid header show it; put -- before a kid that starts with '-'." };
         var command = new Command("withdraw", "Withdraw a signing key at once (a suspected leak): it leaves JWKS, tokens it signed are refused, and if it was signing a new key signs from now on.") { kid };
         command.SetAction(async (parsed, cancellationToken) =>
         {

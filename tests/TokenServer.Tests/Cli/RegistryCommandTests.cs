@@ -36,7 +36,8 @@ public sealed class RegistryCommandTests
         var tokens = await client.RegisterAndLoginAsync("leak@example.org");
         var kid = Jwt.Header(tokens.AccessToken).GetProperty("kid").GetString()!;
 
-        var withdrawn = await CliProcess.RunAsync(factory.Store, "keys", "withdraw", kid);
+        // A kid is base64url and may start with '-': "--" ends the options, as the command's help says.
+        var withdrawn = await CliProcess.RunAsync(factory.Store, "keys", "withdraw", "--", kid);
         Assert.True(withdrawn.ExitCode == 0, withdrawn.Error);
         Assert.Equal($"Withdrew key {kid}: tokens it signed are refused from now on.", withdrawn.Output.Trim());
 
@@ -58,7 +59,7 @@ public sealed class RegistryCommandTests
         var fresh = await client.LoginAsync("leak@example.org");
         Assert.NotEqual(kid, Jwt.Header(fresh.AccessToken).GetProperty("kid").GetString());
 
-        var again = await CliProcess.RunAsync(factory.Store, "keys", "withdraw", kid);
+        var again = await CliProcess.RunAsync(factory.Store, "keys", "withdraw", "--", kid);
         Assert.Equal(1, again.ExitCode);
         Assert.Equal($"error: No published signing key has kid '{kid}' (it may be withdrawn already); 'keys list' shows the kids.", again.Error.Trim());
     }
