@@ -31,7 +31,9 @@ public static class Cli
             Group("config", "The configuration.", ConfigCheckCommand.Create(host)),
             Group("admin", "Administrators.", AdminCreateCommand.Create(host)),
             Group("accounts", "Accounts: import, export, legacy password hashes.", AccountsImportCommand.Create(host), AccountsExportCommand.Create(host), AccountsLegacyReportCommand.Create(host)),
-            Group("keys", "The signing-key ring.", KeysListCommand.Create(host), KeysRotateCommand.Create(host)),
+            Group("keys", "The signing-key ring.", KeysListCommand.Create(host), KeysRotateCommand.Create(host), KeysWithdrawCommand.Create(host)),
+            Group("clients", "Registered OpenID Connect clients.", ClientsAddCommand.Create(host), ClientsListCommand.Create(host)),
+            Group("service-users", "Organizations' service users (client credentials).", ServiceUsersAddCommand.Create(host), ServiceUsersListCommand.Create(host)),
             PruneCommand.Create(host),
             Group("store", "The store.", StoreBackupCommand.Create(host)),
         };

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenServer.Resources;
 using TokenServer.Store;
 
 namespace TokenServer.Cli;
@@ -27,7 +29,10 @@ internal static class ConfigCheckCommand
                 throw new CliException($"The store ({db.Database.ProviderName}) does not answer: {e.Message} Check ConnectionStrings:TokenServer.");
             }
 
+            // Where the store and the files are, as resolved (relative paths are under the content root).
             await host.Output.WriteLineAsync("Configuration is valid.");
+            await host.Output.WriteLineAsync($"store: {services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider} {db.Database.GetDbConnection().DataSource}");
+            await host.Output.WriteLineAsync($"files: {services.GetRequiredService<IOptions<ResourceOptions>>().Value.FullFilesDirectory}");
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TokenServer.Hosting;
 
 namespace TokenServer.Email;
 
@@ -13,7 +14,8 @@ public static class EmailSetup
     public static WebApplicationBuilder AddEmail(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart();
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateOnStart()
+            .PostConfigure<IHostEnvironment>((o, environment) => o.PickupDirectory = environment.UnderContentRoot(o.PickupDirectory));
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<OutgoingMail>();
         services.AddHostedService<MailWorker>();

@@ -26,24 +26,20 @@ public static class ClientEndpoints
     }
 
     private static async Task<Results<Created<ClientResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        ClientRequest body, ClientRegistry registry, AuditLog audit, TokenServerDb db, Caller caller, CancellationToken cancellationToken)
+        ClientRequest body, ClientRegistry registry, Caller caller, CancellationToken cancellationToken)
     {
-        var client = new OidcClient { ClientId = string.Empty, Name = string.Empty, Type = string.Empty };
-        var errors = registry.Apply(body, client, creating: true);
-        if (errors.Count > 0)
-        {
-            return Problems.Validation(errors);
-        }
-
-        if (body.ClientId is not null && await registry.FindAsync(body.ClientId, cancellationToken) is not null)
+        var registration = await registry.RegisterAsync(body, caller.AccountId, cancellationToken);
+        if (registration.Exists)
         {
             return Problems.Create(StatusCodes.Status409Conflict, "Client exists", $"A client with client_id '{body.ClientId}' is already registered: PATCH it, or choose another client_id.");
         }
 
-        var secret = registry.Add(client, body.ClientId, null);
-        audit.Record(AuditCreated, null, client.ClientId, caller.AccountId);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/v1/admin/clients/{client.ClientId}", ClientResponse.From(client, secret));
+        if (registration.Client is not { } client)
+        {
+            return Problems.Validation(registration.Errors);
+        }
+
+        return TypedResults.Created($"/api/v1/admin/clients/{client.ClientId}", ClientResponse.From(client, registration.Secret));
     }
 
     private static async Task<Ok<List<ClientResponse>>> List(TokenServerDb db, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ using TokenServer.Tokens;
 namespace TokenServer.Oidc;
 
 /// <summary>The registered clients: validation of a registration, creation, and client authentication.</summary>
-public sealed class ClientRegistry(TokenServerDb db, IOptions<OidcOptions> options, TimeProvider time)
+public sealed class ClientRegistry(TokenServerDb db, AuditLog audit, IOptions<OidcOptions> options, TimeProvider time)
 {
     private static readonly string DummyHash = OpaqueTokens.Hash("dummy");
 
@@ -154,6 +154,30 @@ public sealed class ClientRegistry(TokenServerDb db, IOptions<OidcOptions> optio
         }
 
         return errors;
+    }
+
+    /// <summary>
+    /// Registers a new client from <paramref name="request"/> and audits it (<paramref name="actor"/>
+    /// null for the operator command line), shared by POST /api/v1/admin/clients and <c>clients add</c>.
+    /// </summary>
+    public async Task<ClientRegistration> RegisterAsync(ClientRequest request, long? actor, CancellationToken cancellationToken)
+    {
+        var client = new OidcClient { ClientId = string.Empty, Name = string.Empty, Type = string.Empty };
+        var errors = Apply(request, client, creating: true);
+        if (errors.Count > 0)
+        {
+            return new ClientRegistration(null, null, errors, Exists: false);
+        }
+
+        if (request.ClientId is not null && await FindAsync(request.ClientId, cancellationToken) is not null)
+        {
+            return new ClientRegistration(null, null, errors, Exists: true);
+        }
+
+        var secret = Add(client, request.ClientId, null);
+        audit.Record(ClientEndpoints.AuditCreated, null, client.ClientId, actor);
+        await db.SaveChangesAsync(cancellationToken);
+        return new ClientRegistration(client, secret, errors, Exists: false);
     }
 
     /// <summary>Adds a validated client; a confidential one gets a new secret (or the given one, from the seed file), returned once.</summary>
@@ -310,3 +334,9 @@ internal sealed class ClientSeed(IServiceScopeFactory scopes, IOptions<OidcOptio
         await db.SaveChangesAsync(cancellationToken);
     }
 }
+
+/// <summary>
+/// The outcome of <see cref="ClientRegistry.RegisterAsync"/>: the new client and its secret (a
+/// confidential client's, shown once), or the per-field errors, or that the client_id is taken.
+/// </summary>
+public sealed record ClientRegistration(OidcClient? Client, string? Secret, Dictionary<string, string[]> Errors, bool Exists);

@@ -54,9 +54,6 @@ public static class ServiceUserEndpoints
     /// <summary>Signing keys stay in JWKS 366 days after retirement (TokenServer:Keys:RetainAfterRetirement), so no token may live longer.</summary>
     public const int MaxTokenDays = 365;
 
-    /// <summary>What a service user may do to records; never admin, which an organization admin cannot grant.</summary>
-    private static readonly string[] Roles = [AccountRoles.Viewer, AccountRoles.Researcher, AccountRoles.Curator];
-
     public static IEndpointRouteBuilder MapServiceUsers(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/organizations/{slug}/service-users").WithTags("Organizations").RequireAuthorization();
@@ -107,7 +104,7 @@ public static class ServiceUserEndpoints
     }
 
     private static async Task<Results<Created<ServiceUserCreated>, ValidationProblem, ProblemHttpResult>> Create(
-        string slug, HttpRequest request, Caller caller, TokenServerDb db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string slug, HttpRequest request, Caller caller, TokenServerDb db, ServiceUserRegistry registry, CancellationToken cancellationToken)
     {
         var (organization, problem) = await ManagedAsync(db, slug, caller, cancellationToken);
         if (problem is not null)
@@ -121,16 +118,11 @@ public static class ServiceUserEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var name = body.Value!.Name?.Trim();
-        var role = body.Value.Role ?? AccountRoles.Researcher;
-        if (string.IsNullOrEmpty(name) || name.Length > 100)
+        var name = body.Value!.Name;
+        var role = body.Value.Role ?? ServiceUserRegistry.DefaultRole;
+        if (ServiceUserRegistry.Validate(name, role) is { } invalid)
         {
-            return Problems.Field("name", "Give the service user a name of 1 to 100 characters, such as \"pipeline-uploader\".");
-        }
-
-        if (!Roles.Contains(role))
-        {
-            return Problems.Field("role", $"Choose one of: {string.Join(", ", Roles)}.");
+            return Problems.Field(invalid.Field, invalid.Message);
         }
 
         // docs/security.md, "Service-user roles": a service user acts for whoever made it, so it
@@ -141,39 +133,9 @@ public static class ServiceUserEndpoints
                 $"Your own role is {caller.Role}, so a service user you create can be at most {caller.Role}. Choose a lower role, or ask a system admin.");
         }
 
-        var now = time.GetUtcNow();
-        var clientId = ServiceUserSecrets.NewClientId();
-        var secret = OpaqueTokens.Generate();
-        var email = ServiceUserSecrets.EmailFor(clientId);
-        var account = new Account
-        {
-            Email = email,
-            NormalizedEmail = CredentialChecker.Normalize(email),
-            FullName = name,
-            PasswordHash = ServiceUserSecrets.NoPassword,
-            Role = role,
-            Status = AccountStatuses.Active,
-            IsActivated = true,
-            SecurityStamp = Guid.NewGuid().ToString("N"),
-            CreatedAt = now,
-        };
-        var serviceUser = new ServiceUser
-        {
-            OrganizationId = organization.Id,
-            Account = account,
-            Name = name,
-            ClientId = clientId,
-            ClientSecretHash = OpaqueTokens.Hash(secret),
-            CreatedAt = now,
-            CreatedBy = caller.AccountId,
-        };
-        db.Set<ServiceUser>().Add(serviceUser);
-        db.Memberships.Add(new Membership { OrganizationId = organization.Id, Account = account, Role = MembershipRoles.Member, CreatedAt = now });
-        await db.SaveChangesAsync(cancellationToken);
-        audit.Record(ServiceUserAuditEvents.Created, account.Id, $"{slug}: {name} ({clientId})", caller.AccountId);
-        await db.SaveChangesAsync(cancellationToken);
+        var (serviceUser, _, secret) = await registry.CreateAsync(organization.Id, slug, name!, role, caller.AccountId, cancellationToken);
         return TypedResults.Created($"/api/v1/organizations/{slug}/service-users/{serviceUser.Id}",
-            new ServiceUserCreated(serviceUser.Id, name, role, clientId, secret));
+            new ServiceUserCreated(serviceUser.Id, serviceUser.Name, role, serviceUser.ClientId, secret));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(

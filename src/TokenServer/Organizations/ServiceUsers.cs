@@ -107,6 +107,7 @@ public static class OrganizationsSetup
     public static WebApplicationBuilder AddOrganizations(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<ServiceUserCredentials>();
+        builder.Services.AddScoped<ServiceUserRegistry>();
         return builder;
     }
 }

@@ -7,7 +7,7 @@ public sealed class ResourceOptions
 {
     public const string Section = "TokenServer:Resources";
 
-    /// <summary>Where run files and staged uploads are kept, never in the store. Relative paths are relative to the working directory, like the default SQLite file.</summary>
+    /// <summary>Where run files and staged uploads are kept, never in the store. A relative path is under the content root (the app's directory), like the default SQLite file, wherever the server is started from.</summary>
     public string FilesDirectory { get; set; } = "data/files";
 
     /// <summary>Largest file one upload to /api/v1/staging/files may carry; larger ones get 413.</summary>

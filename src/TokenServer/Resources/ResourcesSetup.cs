@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using TokenServer.Hosting;
 
 namespace TokenServer.Resources;
 
@@ -8,7 +9,8 @@ public static class ResourcesSetup
     public static WebApplicationBuilder AddResources(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ResourceOptions>().BindConfiguration(ResourceOptions.Section).ValidateOnStart();
+        services.AddOptions<ResourceOptions>().BindConfiguration(ResourceOptions.Section).ValidateOnStart()
+            .PostConfigure<IHostEnvironment>((o, environment) => o.FilesDirectory = environment.UnderContentRoot(o.FilesDirectory));
         services.AddSingleton<IValidateOptions<ResourceOptions>, ResourceOptionsValidator>();
         services.AddSingleton<FileStore>();
         services.Configure<SwaggerGenOptions>(o => o.OperationFilter<ResourceOpenApiExamples>());

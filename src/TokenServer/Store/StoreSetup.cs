@@ -50,10 +50,13 @@ public static class StoreSetup
         }
         else
         {
-            // The default store sits under the content root (the app's directory), wherever the server is started from.
-            var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString)
-                ? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "data", "tokenserver.db")}"
-                : connectionString);
+            // The default store, and a relative Data Source, sit under the content root (the app's
+            // directory), wherever the server is started from.
+            var sqlite = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(connectionString) ? "Data Source=data/tokenserver.db" : connectionString);
+            if (sqlite.Mode != SqliteOpenMode.Memory && IsFilePath(sqlite.DataSource))
+            {
+                sqlite.DataSource = Path.GetFullPath(sqlite.DataSource, builder.Environment.ContentRootPath);
+            }
             if (sqlite.DefaultTimeout == 30)
             {
                 // Unless the operator chose one: Microsoft.Data.Sqlite (default 30 s) retries a busy
@@ -91,9 +94,13 @@ public static class StoreSetup
     private static void NoModelDiffAtStart(WarningsConfigurationBuilder warnings) =>
         warnings.Ignore(RelationalEventId.PendingModelChangesWarning);
 
+    /// <summary>A Data Source that names a file, not <c>:memory:</c>, an empty (temporary) database or a <c>file:</c> URI.</summary>
+    private static bool IsFilePath(string dataSource) =>
+        !(string.IsNullOrEmpty(dataSource) || dataSource.StartsWith(':') || dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase));
+
     private static void EnsureDirectory(string dataSource)
     {
-        if (string.IsNullOrEmpty(dataSource) || dataSource.StartsWith(':') || dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        if (!IsFilePath(dataSource))
         {
             return;
         }

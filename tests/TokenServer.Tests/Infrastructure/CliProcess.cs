@@ -7,7 +7,11 @@ public sealed record CliResult(int ExitCode, string Output, string Error);
 /// <summary>Runs the server binary's operator commands as a separate process, as an operator would, on a test's store.</summary>
 public static class CliProcess
 {
-    public static async Task<CliResult> RunWithAsync(TestStore store, string? stdin, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<CliResult> RunWithAsync(TestStore store, string? stdin, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunInAsync(Path.GetTempPath(), store, stdin, environment, args);
+
+    /// <summary>Runs the command with <paramref name="workingDirectory"/> as the working directory.</summary>
+    public static async Task<CliResult> RunInAsync(string workingDirectory, TestStore store, string? stdin, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -15,7 +19,7 @@ public static class CliProcess
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
+            WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add(typeof(Program).Assembly.Location);
         foreach (var arg in args)
