@@ -68,8 +68,8 @@ public sealed partial class ExternalProvidersOptions
     [GeneratedRegex("^[A-Za-z0-9-]{1,40}$")]
     internal static partial Regex NamePattern();
 
-    /// <summary>Names that are sign-in pages of their own under /signin/.</summary>
-    internal static readonly string[] Reserved = ["link", "callback"];
+    /// <summary>Names taken by sign-in pages of their own under /signin/ (Pages/LinkAccount).</summary>
+    internal static readonly string[] Reserved = ["link"];
 }
 
 internal sealed class ExternalProvidersOptionsValidator : IValidateOptions<ExternalProvidersOptions>
@@ -82,7 +82,7 @@ internal sealed class ExternalProvidersOptionsValidator : IValidateOptions<Exter
             var key = $"{ExternalProvidersOptions.Section}:{providerName}";
             if (!ExternalProvidersOptions.NamePattern().IsMatch(providerName) || ExternalProvidersOptions.Reserved.Contains(ExternalProvidersOptions.Key(providerName)))
             {
-                errors.Add($"{key}: a provider's name is 1 to 40 letters, digits or dashes (it is part of the redirect URI), and not 'link' or 'callback'.");
+                errors.Add($"{key}: a provider's name is 1 to 40 letters, digits or dashes (it is part of the redirect URI), and not 'link'.");
             }
 
             if (!Uri.TryCreate(p.Authority, UriKind.Absolute, out var authority) || authority.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(authority.Query) || !string.IsNullOrEmpty(authority.Fragment))
