@@ -2,6 +2,7 @@ using TokenServer.Auth;
 using TokenServer.Cli;
 using TokenServer.Compat;
 using TokenServer.Email;
+using TokenServer.Federation;
 using TokenServer.Hosting;
 using TokenServer.Mfa;
 using TokenServer.Observability;
@@ -33,6 +34,7 @@ builder.AddOrganizations();
 builder.AddDialects();
 builder.AddResources();
 builder.AddOidc();
+builder.AddFederation();
 builder.AddPages();
 
 // Operator commands (migrate, accounts import, keys rotate, ...) run here and exit; README "Operating".
@@ -75,6 +77,7 @@ routes.MapServiceUsers();
 routes.MapDialects();
 routes.MapResources();
 routes.MapOidc();
+routes.MapFederation();
 routes.MapPages();
 
 app.Run();

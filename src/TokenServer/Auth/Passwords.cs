@@ -72,6 +72,16 @@ public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash);
 /// </summary>
 public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate gate)
 {
+    /// <summary>
+    /// The stored hash of an account without a password (made by an upstream sign-in): no password
+    /// matches it, so password logins fail as for a wrong password. A leading '!' marks such hashes,
+    /// as Django's unusable password does; a service user's (Organizations/ServiceUsers.cs) is one too.
+    /// </summary>
+    public const string NoPassword = "!no-password";
+
+    /// <summary>False for a hash no password can match (<see cref="NoPassword"/>).</summary>
+    public static bool IsUsable(string storedHash) => !storedHash.StartsWith('!');
+
     private readonly Lazy<string> dummyHash = new(() => BCryptNet.EnhancedHashPassword(Guid.NewGuid().ToString(), HashType.SHA384, options.Value.WorkFactor));
 
     /// <summary>Hashes the NFKC form of the password (<see cref="PasswordPolicy.Normalize"/>).</summary>
@@ -89,6 +99,13 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
     /// </summary>
     public async Task<PasswordCheck> VerifyAsync(string password, string hash, CancellationToken cancellationToken)
     {
+        if (!IsUsable(hash))
+        {
+            // The same work as a real check, so timing does not tell that the account has no password.
+            await VerifyDummyAsync(password, cancellationToken);
+            return new PasswordCheck(false, false);
+        }
+
         var normalized = PasswordPolicy.Normalize(password);
         using var lease = await gate.EnterAsync(cancellationToken);
         var check = await OffThreadPool(() => VerifyCore(normalized, hash));

@@ -70,7 +70,7 @@ public static class WellKnownEndpoints
             ["bearer"],
             ["public"],
             SigningAlgorithms.Allowed,
-            ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "sid", "auth_time", "nonce", "amr", "azp", "name", "email", "email_verified", "preferred_username", "role", "dialect", "client_id", "scope"],
+            ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "sid", "auth_time", "nonce", "amr", "acr", "azp", "name", "email", "email_verified", "preferred_username", "role", "dialect", "client_id", "scope"],
             root + AuthorizeEndpoints.AuthorizePath,
             root + OidcSessionEndpoints.UserInfoPath,
             root + OidcSessionEndpoints.EndSessionPath,

@@ -79,6 +79,8 @@ public static class AuthorizeEndpoints
             Nonce = r.Nonce,
             CodeChallenge = r.CodeChallenge,
             AuthTime = user.AuthTime,
+            AuthenticationMethods = string.Join(' ', user.Amr),
+            Acr = user.Acr,
             CreatedAt = now,
             ExpiresAt = now + options.Value.CodeLifetime,
         });

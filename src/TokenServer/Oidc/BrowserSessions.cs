@@ -10,7 +10,7 @@ using TokenServer.Tokens;
 namespace TokenServer.Oidc;
 
 /// <summary>Who is signed in to this browser: a live login session held by the session cookie.</summary>
-public sealed record BrowserUser(long AccountId, string SessionId, DateTimeOffset AuthTime, IReadOnlyList<string> Amr)
+public sealed record BrowserUser(long AccountId, string SessionId, DateTimeOffset AuthTime, IReadOnlyList<string> Amr, string? Acr = null)
 {
     public string Subject => AccountId.ToString(CultureInfo.InvariantCulture);
 }
@@ -29,6 +29,7 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
     public const string ClientId = "tokenserver";
     private const string AuthTimeClaim = "auth_time";
     private const string AmrClaim = "amr";
+    private const string AcrClaim = "acr";
 
     public static async Task<BrowserUser?> CurrentAsync(HttpContext context)
     {
@@ -39,9 +40,10 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
     /// <summary>
     /// Signs an account in after its password was checked. The same account signing in again keeps
     /// its session (a fresh auth_time); another account takes the browser over, so the previous
-    /// account's session ends.
+    /// account's session ends. <paramref name="amr"/> and <paramref name="acr"/> say how the person
+    /// proved who they are (RFC 8176; an upstream provider's, Federation/): a password when not given.
     /// </summary>
-    public async Task SignInAsync(HttpContext context, Account account, CancellationToken cancellationToken)
+    public async Task SignInAsync(HttpContext context, Account account, CancellationToken cancellationToken, IReadOnlyList<string>? amr = null, string? acr = null)
     {
         var current = await CurrentAsync(context);
         string sessionId;
@@ -65,9 +67,14 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
                 new Claim(JwtRegisteredClaimNames.Sub, account.Id.ToString(CultureInfo.InvariantCulture)),
                 new Claim(TokenClaims.SessionId, sessionId),
                 new Claim(AuthTimeClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
-                new Claim(AmrClaim, "pwd"),
+                .. (amr ?? ["pwd"]).Select(method => new Claim(AmrClaim, method)),
             ],
             Scheme);
+        if (acr is not null)
+        {
+            identity.AddClaim(new Claim(AcrClaim, acr));
+        }
+
         await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties
         {
             IsPersistent = false,
@@ -123,6 +130,6 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
             return null;
         }
 
-        return new BrowserUser(accountId, sid, DateTimeOffset.FromUnixTimeSeconds(authTime), principal.FindAll(AmrClaim).Select(c => c.Value).ToList());
+        return new BrowserUser(accountId, sid, DateTimeOffset.FromUnixTimeSeconds(authTime), principal.FindAll(AmrClaim).Select(c => c.Value).ToList(), principal.FindFirstValue(AcrClaim));
     }
 }

@@ -100,7 +100,7 @@ public sealed class CodeGrant(
             return Fail(OAuthInvalidGrant, InvalidCodeMessage);
         }
 
-        var result = await IssueAsync(client, parent.Account, row.BrowserSessionId, parent.ExpiresAt, row.Scope, row.Nonce, row.AuthTime, cancellationToken);
+        var result = await IssueAsync(client, parent.Account, row.BrowserSessionId, parent.ExpiresAt, row.Scope, row.Nonce, row.AuthTime, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr);
         await db.WriteAsync(
             () => db.Set<AuthorizationCode>().Where(c => c.CodeHash == hash).ExecuteUpdateAsync(s => s.SetProperty(c => c.IssuedSessionId, result.Tokens!.SessionId), cancellationToken),
             cancellationToken);
@@ -110,9 +110,9 @@ public sealed class CodeGrant(
     /// <summary>
     /// Starts the client's session, granted from the browser session <paramref name="parentSessionId"/>
     /// (so it ends with it), and its tokens: a refresh token only with offline_access (OpenID Connect
-    /// Core 1.0 §11), an ID token only with openid.
+    /// Core 1.0 §11), an ID token only with openid; its <c>amr</c> is <paramref name="amr"/> (a password when not given).
     /// </summary>
-    public async Task<GrantResult> IssueAsync(OidcClient client, Account account, string parentSessionId, DateTimeOffset parentExpiresAt, string scope, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken)
+    public async Task<GrantResult> IssueAsync(OidcClient client, Account account, string parentSessionId, DateTimeOffset parentExpiresAt, string scope, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken, IReadOnlyList<string>? amr = null, string? acr = null)
     {
         var now = time.GetUtcNow();
         var scopes = OidcScopes.Parse(scope);
@@ -135,9 +135,10 @@ public sealed class CodeGrant(
                 parentSessionId,
                 authTime,
                 nonce,
-                ["pwd"],
+                amr is { Count: > 0 } ? amr : ["pwd"],
                 options.Value.IdTokenLifetime,
-                UserClaims.For(account, scopes)));
+                UserClaims.For(account, scopes),
+                acr));
         }
 
         audit.Record(AuditEventTypes.LoginSucceeded, account.Id, $"{client.ClientId} signed in", dialect: Dialect);
@@ -190,7 +191,8 @@ public static class UserClaims
         if (scopes.Contains(OidcScopes.Email))
         {
             claims["email"] = account.Email;
-            claims["email_verified"] = account.IsActivated;
+            // True only for an address proven by a mailed link or by a provider that verified it.
+            claims["email_verified"] = account.EmailVerifiedAt is not null;
         }
 
         return claims;

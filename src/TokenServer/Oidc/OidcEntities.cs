@@ -54,6 +54,10 @@ public sealed class AuthorizationCode
     public string? Nonce { get; set; }
     public required string CodeChallenge { get; set; }
     public DateTimeOffset AuthTime { get; set; }
+
+    /// <summary>The browser sign-in's <c>amr</c> (RFC 8176, separated by spaces) and <c>acr</c>, for the ID token; an upstream provider's with <c>fed</c> (Federation/).</summary>
+    public string? AuthenticationMethods { get; set; }
+    public string? Acr { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? ConsumedAt { get; set; }
@@ -99,6 +103,8 @@ internal sealed class AuthorizationCodeConfiguration : IEntityTypeConfiguration<
         builder.Property(c => c.Scope).HasMaxLength(1000);
         builder.Property(c => c.Nonce).HasMaxLength(500);
         builder.Property(c => c.CodeChallenge).HasMaxLength(128);
+        builder.Property(c => c.AuthenticationMethods).HasMaxLength(200);
+        builder.Property(c => c.Acr).HasMaxLength(200);
         builder.Property(c => c.IssuedSessionId).HasMaxLength(40);
         builder.HasIndex(c => c.ExpiresAt);
         builder.HasOne<Account>().WithMany().HasForeignKey(c => c.AccountId).OnDelete(DeleteBehavior.Cascade);

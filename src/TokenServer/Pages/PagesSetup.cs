@@ -15,7 +15,7 @@ public static class PagesSetup
     private const string FramePolicy = "frame-ancestors 'none'";
 
     /// <summary>Pages that take a password or a guessable code: in the API's per-address credential limit.</summary>
-    private static readonly string[] RateLimitedPages = ["/SignIn", "/Device"];
+    private static readonly string[] RateLimitedPages = ["/SignIn", "/Device", "/LinkAccount"];
 
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {

@@ -14,7 +14,8 @@ public sealed record IdTokenRequest(
     string? Nonce,
     IReadOnlyList<string> Amr,
     TimeSpan Lifetime,
-    IReadOnlyDictionary<string, object> ProfileClaims);
+    IReadOnlyDictionary<string, object> ProfileClaims,
+    string? Acr = null);
 
 /// <summary>
 /// ID tokens (OpenID Connect Core 1.0 §2) and logout tokens (Back-Channel Logout 1.0 §2.4),
@@ -38,6 +39,11 @@ public sealed class IdTokenIssuer(SigningKeyRing keys, IOptions<TokenOptions> op
             [JwtRegisteredClaimNames.Amr] = request.Amr.ToArray(),
             [JwtRegisteredClaimNames.Azp] = request.ClientId,
         };
+        if (request.Acr is not null)
+        {
+            claims[JwtRegisteredClaimNames.Acr] = request.Acr;
+        }
+
         if (request.Nonce is not null)
         {
             claims[JwtRegisteredClaimNames.Nonce] = request.Nonce;

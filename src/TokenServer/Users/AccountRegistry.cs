@@ -7,7 +7,11 @@ using TokenServer.Store;
 
 namespace TokenServer.Users;
 
-public sealed record NewAccount(string Email, string Password, string FullName, string Role, string? Username);
+/// <summary>A new account; a null password makes one that signs in only through an upstream provider (<see cref="PasswordHasher.NoPassword"/>).</summary>
+public sealed record NewAccount(string Email, string? Password, string FullName, string Role, string? Username)
+{
+    public DateTimeOffset? EmailVerifiedAt { get; init; }
+}
 
 public enum RegistrationConflict
 {
@@ -92,10 +96,11 @@ public sealed partial class AccountRegistry(
             Username = request.Username,
             NormalizedUsername = normalizedUsername,
             FullName = request.FullName.Trim(),
-            PasswordHash = await hasher.HashAsync(request.Password, cancellationToken),
+            PasswordHash = request.Password is null ? PasswordHasher.NoPassword : await hasher.HashAsync(request.Password, cancellationToken),
             Role = request.Role,
             Status = AccountStatuses.Active,
             IsActivated = true,
+            EmailVerifiedAt = request.EmailVerifiedAt,
             SecurityStamp = Guid.NewGuid().ToString("N"),
             CreatedAt = time.GetUtcNow(),
         };

@@ -42,6 +42,9 @@ public sealed class RelyingParty : IAsyncDisposable
     /// <summary>The client and sid of each logout token received at /{client}/backchannel.</summary>
     public ConcurrentBag<(string Client, string Sid)> BackChannelLogouts { get; } = [];
 
+    /// <summary>The payload of each ID token the app accepted, in order.</summary>
+    public ConcurrentQueue<JsonElement> IdTokenClaims { get; } = new();
+
     public static async Task<RelyingParty> StartAsync(Uri server)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -125,6 +128,7 @@ public sealed class RelyingParty : IAsyncDisposable
             return Results.Content("<h1>ID token does not match the request</h1>", "text/html", statusCode: 400);
         }
 
+        IdTokenClaims.Enqueue(claims.Clone());
         var id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
         sessions[id] = new SignedIn(json.GetProperty("access_token").GetString()!, idToken, claims.GetProperty("sid").GetString()!);
         context.Response.Cookies.Append($"rp-{client}", id, new CookieOptions { HttpOnly = true, Path = $"/{client}" });

@@ -89,6 +89,70 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.ToTable("account_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Federation.FederatedIdentity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AccountId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId", "Provider")
+                        .IsUnique();
+
+                    b.HasIndex("Provider", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("federated_identities", (string)null);
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.MappedMembership", b =>
+                {
+                    b.Property<long>("AccountId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.HasKey("AccountId", "OrganizationId");
+
+                    b.HasIndex("OrganizationId", "AccountId")
+                        .IsUnique();
+
+                    b.ToTable("mapped_memberships", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Mfa.MfaChallenge", b =>
                 {
                     b.Property<long>("Id")
@@ -196,8 +260,16 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.Property<long>("AccountId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTimeOffset>("AuthTime")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("BrowserSessionId")
                         .IsRequired()
@@ -1257,6 +1329,24 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.HasOne("TokenServer.Store.Account", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.FederatedIdentity", b =>
+                {
+                    b.HasOne("TokenServer.Store.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.MappedMembership", b =>
+                {
+                    b.HasOne("TokenServer.Store.Membership", null)
+                        .WithOne()
+                        .HasForeignKey("TokenServer.Federation.MappedMembership", "OrganizationId", "AccountId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

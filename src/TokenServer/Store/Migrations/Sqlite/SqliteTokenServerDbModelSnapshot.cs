@@ -78,6 +78,68 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.ToTable("account_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TokenServer.Federation.FederatedIdentity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId", "Provider")
+                        .IsUnique();
+
+                    b.HasIndex("Provider", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("federated_identities", (string)null);
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.MappedMembership", b =>
+                {
+                    b.Property<long>("AccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AccountId", "OrganizationId");
+
+                    b.HasIndex("OrganizationId", "AccountId")
+                        .IsUnique();
+
+                    b.ToTable("mapped_memberships", (string)null);
+                });
+
             modelBuilder.Entity("TokenServer.Mfa.MfaChallenge", b =>
                 {
                     b.Property<long>("Id")
@@ -181,8 +243,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.Property<long>("AccountId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("AuthTime")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("BrowserSessionId")
                         .IsRequired()
@@ -1216,6 +1286,24 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.HasOne("TokenServer.Store.Account", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.FederatedIdentity", b =>
+                {
+                    b.HasOne("TokenServer.Store.Account", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TokenServer.Federation.MappedMembership", b =>
+                {
+                    b.HasOne("TokenServer.Store.Membership", null)
+                        .WithOne()
+                        .HasForeignKey("TokenServer.Federation.MappedMembership", "OrganizationId", "AccountId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,11 +1,8 @@
-﻿using System;
-using System.Collections.Generic;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace TokenServer.Store.Migrations.Postgres
+namespace TokenServer.Store.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -17,10 +14,10 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "account_changes",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    AccountId = table.Column<long>(type: "bigint", nullable: true),
-                    ChangedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ChangedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -31,22 +28,22 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "accounts",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
-                    NormalizedEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
-                    Username = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    NormalizedUsername = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    FullName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    PasswordHash = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Role = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    IsActivated = table.Column<bool>(type: "boolean", nullable: false),
-                    EmailVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    LastLoginAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    Username = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    NormalizedUsername = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    FullName = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    IsActivated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    EmailVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    SecurityStamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    LockoutEnd = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastLoginAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -57,15 +54,15 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "audit_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Type = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: true),
-                    ActorId = table.Column<long>(type: "bigint", nullable: true),
-                    Dialect = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    ClientAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Detail = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ActorId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Dialect = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -76,10 +73,10 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "data_protection_keys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    FriendlyName = table.Column<string>(type: "text", nullable: true),
-                    Xml = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
+                    Xml = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -90,18 +87,18 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "device_authorizations",
                 columns: table => new
                 {
-                    DeviceCodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    UserCodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: true),
-                    BrowserSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
-                    AuthTime = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    Interval = table.Column<int>(type: "integer", nullable: false),
-                    LastPolledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    DeviceCodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UserCodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: true),
+                    BrowserSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    AuthTime = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Interval = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastPolledAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -112,11 +109,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "login_throttles",
                 columns: table => new
                 {
-                    LoginHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Scope = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Failures = table.Column<int>(type: "integer", nullable: false),
-                    LastFailureAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    LoginHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Failures = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastFailureAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -127,19 +124,19 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "oidc_clients",
                 columns: table => new
                 {
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Type = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    SecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    RedirectUris = table.Column<List<string>>(type: "text[]", nullable: false),
-                    PostLogoutRedirectUris = table.Column<List<string>>(type: "text[]", nullable: false),
-                    GrantTypes = table.Column<List<string>>(type: "text[]", nullable: false),
-                    Scopes = table.Column<List<string>>(type: "text[]", nullable: false),
-                    FirstParty = table.Column<bool>(type: "boolean", nullable: false),
-                    BackchannelLogoutUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
-                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    AccessTokenLifetimeSeconds = table.Column<int>(type: "integer", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    SecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    RedirectUris = table.Column<string>(type: "TEXT", nullable: false),
+                    PostLogoutRedirectUris = table.Column<string>(type: "TEXT", nullable: false),
+                    GrantTypes = table.Column<string>(type: "TEXT", nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    FirstParty = table.Column<bool>(type: "INTEGER", nullable: false),
+                    BackchannelLogoutUri = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    AccessTokenLifetimeSeconds = table.Column<int>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -150,12 +147,12 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "organizations",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Slug = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    SsoEnabled = table.Column<bool>(type: "boolean", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Slug = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SsoEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -166,12 +163,12 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "revocation_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Subject = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    KeepUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    KeepUntil = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -182,9 +179,9 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "revoked_tokens",
                 columns: table => new
                 {
-                    Jti = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Jti = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -195,14 +192,14 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "signing_keys",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Generation = table.Column<int>(type: "integer", nullable: false),
-                    Algorithm = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: false),
-                    PublicJwk = table.Column<string>(type: "text", nullable: false),
-                    ProtectedPrivateKey = table.Column<string>(type: "text", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ActivatesAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    WithdrawnAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Generation = table.Column<int>(type: "INTEGER", nullable: false),
+                    Algorithm = table.Column<string>(type: "TEXT", maxLength: 10, nullable: false),
+                    PublicJwk = table.Column<string>(type: "TEXT", nullable: false),
+                    ProtectedPrivateKey = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ActivatesAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    WithdrawnAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -213,15 +210,15 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "account_tokens",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    Purpose = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -238,19 +235,21 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "authorization_codes",
                 columns: table => new
                 {
-                    CodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    BrowserSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    RedirectUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
-                    Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    Nonce = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    CodeChallenge = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    AuthTime = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    IssuedSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
+                    CodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    BrowserSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    RedirectUri = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    Nonce = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    CodeChallenge = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    AuthTime = table.Column<long>(type: "INTEGER", nullable: false),
+                    AuthenticationMethods = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Acr = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConsumedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    IssuedSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -264,18 +263,42 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "federated_identities",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Provider = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Issuer = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastUsedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_federated_identities", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_federated_identities_accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "accounts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "mfa_challenges",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    Attempts = table.Column<int>(type: "integer", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConsumedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -292,15 +315,15 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "personal_access_tokens",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Scopes = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastUsedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -317,11 +340,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "recovery_codes",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    CodeHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CodeHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -338,21 +361,21 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "sessions",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    Dialect = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    RevokedReason = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    UserAgent = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ClientAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    ParentSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
-                    Scope = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    Audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    AuthenticationMethods = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Dialect = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastUsedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RevokedReason = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    UserAgent = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ParentSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    Scope = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    Audience = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    AuthenticationMethods = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -369,14 +392,14 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "staged_files",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    OwnerId = table.Column<long>(type: "bigint", nullable: false),
-                    FileName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    SizeBytes = table.Column<long>(type: "bigint", nullable: false),
-                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    StoragePath = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OwnerId = table.Column<long>(type: "INTEGER", nullable: false),
+                    FileName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    SizeBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Md5 = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    StoragePath = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -393,11 +416,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "totp_authenticators",
                 columns: table => new
                 {
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    ProtectedSecret = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConfirmedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    LastUsedStep = table.Column<long>(type: "bigint", nullable: false)
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConfirmedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastUsedStep = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -414,10 +437,10 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "oidc_consents",
                 columns: table => new
                 {
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Scopes = table.Column<List<string>>(type: "text[]", nullable: false),
-                    GrantedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: false),
+                    GrantedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -440,10 +463,10 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "memberships",
                 columns: table => new
                 {
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    Role = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -466,16 +489,16 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "projects",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    CreatedById = table.Column<long>(type: "bigint", nullable: true),
-                    Title = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    Description = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
-                    IsPublic = table.Column<bool>(type: "boolean", nullable: false),
-                    ReleaseDate = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedById = table.Column<long>(type: "INTEGER", nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    IsPublic = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReleaseDate = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -498,15 +521,15 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "service_users",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    AccountId = table.Column<long>(type: "bigint", nullable: false),
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    ClientSecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    CreatedBy = table.Column<long>(type: "bigint", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientSecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -529,13 +552,13 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "refresh_tokens",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    SessionId = table.Column<string>(type: "character varying(40)", nullable: false),
-                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    ConsumedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SessionId = table.Column<string>(type: "TEXT", nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    ConsumedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -549,24 +572,43 @@ namespace TokenServer.Store.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "mapped_memberships",
+                columns: table => new
+                {
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Provider = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_mapped_memberships", x => new { x.AccountId, x.OrganizationId });
+                    table.ForeignKey(
+                        name: "FK_mapped_memberships_memberships_OrganizationId_AccountId",
+                        columns: x => new { x.OrganizationId, x.AccountId },
+                        principalTable: "memberships",
+                        principalColumns: new[] { "OrganizationId", "AccountId" },
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "samples",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    ProjectId = table.Column<long>(type: "bigint", nullable: false),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    CreatedById = table.Column<long>(type: "bigint", nullable: true),
-                    Title = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    Description = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
-                    ChecklistId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Organism = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    TaxonId = table.Column<int>(type: "integer", nullable: true),
-                    AttributesJson = table.Column<string>(type: "text", nullable: false),
-                    IsPublic = table.Column<bool>(type: "boolean", nullable: false),
-                    ReleaseDate = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProjectId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedById = table.Column<long>(type: "INTEGER", nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    ChecklistId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Organism = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    TaxonId = table.Column<int>(type: "INTEGER", nullable: true),
+                    AttributesJson = table.Column<string>(type: "TEXT", nullable: false),
+                    IsPublic = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReleaseDate = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -595,23 +637,23 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "experiments",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    ProjectId = table.Column<long>(type: "bigint", nullable: false),
-                    SampleId = table.Column<long>(type: "bigint", nullable: false),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    CreatedById = table.Column<long>(type: "bigint", nullable: true),
-                    Title = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    LibraryStrategy = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    LibrarySource = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    LibrarySelection = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    LibraryLayout = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
-                    Platform = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    InstrumentModel = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
-                    IsPublic = table.Column<bool>(type: "boolean", nullable: false),
-                    ReleaseDate = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProjectId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SampleId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedById = table.Column<long>(type: "INTEGER", nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    LibraryStrategy = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    LibrarySource = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    LibrarySelection = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    LibraryLayout = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Platform = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    InstrumentModel = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    IsPublic = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReleaseDate = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -646,18 +688,18 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "runs",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    ProjectId = table.Column<long>(type: "bigint", nullable: false),
-                    SampleId = table.Column<long>(type: "bigint", nullable: false),
-                    ExperimentId = table.Column<long>(type: "bigint", nullable: false),
-                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
-                    CreatedById = table.Column<long>(type: "bigint", nullable: true),
-                    Title = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    IsPublic = table.Column<bool>(type: "boolean", nullable: false),
-                    ReleaseDate = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ProjectId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SampleId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExperimentId = table.Column<long>(type: "INTEGER", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedById = table.Column<long>(type: "INTEGER", nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    IsPublic = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ReleaseDate = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -698,14 +740,14 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "run_files",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    RunId = table.Column<long>(type: "bigint", nullable: false),
-                    FileName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    SizeBytes = table.Column<long>(type: "bigint", nullable: false),
-                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    StoragePath = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RunId = table.Column<long>(type: "INTEGER", nullable: false),
+                    FileName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    SizeBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Md5 = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    StoragePath = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -823,9 +865,27 @@ namespace TokenServer.Store.Migrations.Postgres
                 columns: new[] { "SampleId", "Id" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_federated_identities_AccountId_Provider",
+                table: "federated_identities",
+                columns: new[] { "AccountId", "Provider" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_federated_identities_Provider_Subject",
+                table: "federated_identities",
+                columns: new[] { "Provider", "Subject" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_login_throttles_LastFailureAt",
                 table: "login_throttles",
                 column: "LastFailureAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_mapped_memberships_OrganizationId_AccountId",
+                table: "mapped_memberships",
+                columns: new[] { "OrganizationId", "AccountId" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_memberships_AccountId",
@@ -1084,10 +1144,13 @@ namespace TokenServer.Store.Migrations.Postgres
                 name: "device_authorizations");
 
             migrationBuilder.DropTable(
+                name: "federated_identities");
+
+            migrationBuilder.DropTable(
                 name: "login_throttles");
 
             migrationBuilder.DropTable(
-                name: "memberships");
+                name: "mapped_memberships");
 
             migrationBuilder.DropTable(
                 name: "mfa_challenges");
@@ -1124,6 +1187,9 @@ namespace TokenServer.Store.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "totp_authenticators");
+
+            migrationBuilder.DropTable(
+                name: "memberships");
 
             migrationBuilder.DropTable(
                 name: "oidc_clients");
