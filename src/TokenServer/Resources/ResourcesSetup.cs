@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using TokenServer.Store;
 
 namespace TokenServer.Resources;
 
@@ -11,6 +12,8 @@ public static class ResourcesSetup
         services.AddOptions<ResourceOptions>().BindConfiguration(ResourceOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ResourceOptions>, ResourceOptionsValidator>();
         services.AddSingleton<FileStore>();
+        services.AddSingleton<UploadLimiter>();
+        services.AddScoped<IPruningStep, StagedFilePruning>();
         services.Configure<SwaggerGenOptions>(o => o.OperationFilter<ResourceOpenApiExamples>());
         if (builder.Environment.IsDevelopment())
         {

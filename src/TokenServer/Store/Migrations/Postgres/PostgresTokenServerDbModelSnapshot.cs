@@ -708,7 +708,12 @@ namespace TokenServer.Store.Migrations.Postgres
                         .HasMaxLength(300)
                         .HasColumnType("character varying(300)");
 
+                    b.Property<long?>("UploadedById")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("UploadedById");
 
                     b.HasIndex("RunId", "FileName")
                         .IsUnique();
@@ -820,6 +825,8 @@ namespace TokenServer.Store.Migrations.Postgres
                         .HasColumnType("character varying(300)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OwnerId", "Id");
 

@@ -683,7 +683,12 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasMaxLength(300)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("UploadedById")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("UploadedById");
 
                     b.HasIndex("RunId", "FileName")
                         .IsUnique();
@@ -791,6 +796,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OwnerId", "Id");
 

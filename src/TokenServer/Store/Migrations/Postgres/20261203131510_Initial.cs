@@ -705,7 +705,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     SizeBytes = table.Column<long>(type: "bigint", nullable: false),
                     Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     StoragePath = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UploadedById = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -944,6 +945,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_run_files_UploadedById",
+                table: "run_files",
+                column: "UploadedById");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_runs_CreatedById",
                 table: "runs",
                 column: "CreatedById");
@@ -1055,6 +1061,11 @@ namespace TokenServer.Store.Migrations.Postgres
                 table: "signing_keys",
                 column: "Generation",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staged_files_CreatedAt",
+                table: "staged_files",
+                column: "CreatedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_staged_files_OwnerId_Id",

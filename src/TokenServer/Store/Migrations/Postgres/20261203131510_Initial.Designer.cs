@@ -13,7 +13,7 @@ using TokenServer.Store;
 namespace TokenServer.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenServerDb))]
-    [Migration("20261203113455_Initial")]
+    [Migration("20261203131510_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -711,7 +711,12 @@ namespace TokenServer.Store.Migrations.Postgres
                         .HasMaxLength(300)
                         .HasColumnType("character varying(300)");
 
+                    b.Property<long?>("UploadedById")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("UploadedById");
 
                     b.HasIndex("RunId", "FileName")
                         .IsUnique();
@@ -823,6 +828,8 @@ namespace TokenServer.Store.Migrations.Postgres
                         .HasColumnType("character varying(300)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OwnerId", "Id");
 

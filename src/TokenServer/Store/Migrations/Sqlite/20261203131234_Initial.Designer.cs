@@ -10,7 +10,7 @@ using TokenServer.Store;
 namespace TokenServer.Store.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteTokenServerDb))]
-    [Migration("20261203113433_Initial")]
+    [Migration("20261203131234_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -686,7 +686,12 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasMaxLength(300)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("UploadedById")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("UploadedById");
 
                     b.HasIndex("RunId", "FileName")
                         .IsUnique();
@@ -794,6 +799,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OwnerId", "Id");
 

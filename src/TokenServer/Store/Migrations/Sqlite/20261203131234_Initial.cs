@@ -702,7 +702,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     SizeBytes = table.Column<long>(type: "INTEGER", nullable: false),
                     Md5 = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     StoragePath = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UploadedById = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -941,6 +942,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_run_files_UploadedById",
+                table: "run_files",
+                column: "UploadedById");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_runs_CreatedById",
                 table: "runs",
                 column: "CreatedById");
@@ -1052,6 +1058,11 @@ namespace TokenServer.Store.Migrations.Sqlite
                 table: "signing_keys",
                 column: "Generation",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_staged_files_CreatedAt",
+                table: "staged_files",
+                column: "CreatedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_staged_files_OwnerId_Id",
