@@ -138,15 +138,13 @@ public static class OAuthEndpoints
     private static async Task<Results<Ok<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>, JsonHttpResult<MfaRequiredResponse>>> ClientCredentialsAsync(
         HttpRequest request, IFormCollection form, ServiceUserCredentials clients, SessionTokens sessions, AuditLog audit, TokenServerDb db, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        var basic = ReadBasicClient(request);
-        var formId = form["client_id"].ToString();
-        var formSecret = form["client_secret"].ToString();
-        if (basic is not null && formSecret.Length > 0)
+        var (credentials, bothWays) = ReadClientCredentials(request, form);
+        if (bothWays is not null)
         {
-            return Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3).");
+            return bothWays;
         }
 
-        var (clientId, secret) = basic ?? (formId, formSecret);
+        var (clientId, secret, _) = credentials;
         var account = await clients.CheckAsync(clientId, secret, cancellationToken);
         if (account is null)
         {
@@ -176,7 +174,7 @@ public static class OAuthEndpoints
 
         if (registered.Client is not { } client)
         {
-            return ReadBasicClient(request) is null && form["client_id"].ToString().Length == 0
+            return ReadClientCredentials(request, form).Credentials is { ByBasic: false, ClientId: null or "" }
                 ? Error(OAuthErrors.InvalidRequest, "This grant needs the client_id of a registered client (RFC 6749 §4.1.3), or HTTP Basic client authentication.")
                 : ClientFailed(request);
         }
@@ -198,14 +196,13 @@ public static class OAuthEndpoints
     internal static async Task<(OidcClient? Client, JsonHttpResult<OAuthErrorResponse>? Failure)> RegisteredClientAsync(
         HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
-        var basic = ReadBasicClient(request);
-        var formSecret = form["client_secret"].ToString();
-        if (basic is not null && formSecret.Length > 0)
+        var (credentials, bothWays) = ReadClientCredentials(request, form);
+        if (bothWays is not null)
         {
-            return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
+            return (null, bothWays);
         }
 
-        var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+        var (clientId, secret, _) = credentials;
         if (string.IsNullOrEmpty(clientId))
         {
             return (null, null);
@@ -226,6 +223,26 @@ public static class OAuthEndpoints
     {
         request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"tokenserver\", charset=\"UTF-8\"";
         return Error(OAuthErrors.InvalidClient, "Client authentication failed: a registered client sends its client_id (and a confidential client its client_secret) by HTTP Basic or as form fields.", StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary>A client's id and secret as presented: by HTTP Basic, or by the client_id and client_secret form fields.</summary>
+    private sealed record ClientCredentials(string? ClientId, string? Secret, bool ByBasic);
+
+    /// <summary>
+    /// RFC 6749 §2.3.1: the client authenticates by HTTP Basic or by form fields, never both (a
+    /// Basic header with a form client_secret is 400 invalid_request); a form client_id beside
+    /// Basic is allowed, and Basic wins. The one reading of client credentials for every route.
+    /// </summary>
+    private static (ClientCredentials Credentials, JsonHttpResult<OAuthErrorResponse>? BothWays) ReadClientCredentials(HttpRequest request, IFormCollection form)
+    {
+        var basic = ReadBasicClient(request);
+        var formSecret = form["client_secret"].ToString();
+        if (basic is { } b)
+        {
+            return (new ClientCredentials(b.ClientId, b.Secret, ByBasic: true), formSecret.Length > 0 ? Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3).") : null);
+        }
+
+        return (new ClientCredentials(form["client_id"].ToString(), formSecret, ByBasic: false), null);
     }
 
     /// <summary>RFC 6749 §2.3.1: Basic credentials whose id and secret are form-urlencoded before base64.</summary>
@@ -257,16 +274,15 @@ public static class OAuthEndpoints
     private static async Task<(OAuthCaller? Caller, JsonHttpResult<OAuthErrorResponse>? Failure)> AuthenticateCallerAsync(
         HttpRequest request, IFormCollection form, Caller caller, ServiceUserCredentials clients, CancellationToken cancellationToken)
     {
-        var basic = ReadBasicClient(request);
-        var formSecret = form["client_secret"].ToString();
-        if (basic is not null || formSecret.Length > 0)
+        var (credentials, bothWays) = ReadClientCredentials(request, form);
+        if (bothWays is not null)
         {
-            if (basic is not null && formSecret.Length > 0)
-            {
-                return (null, Error(OAuthErrors.InvalidRequest, "Authenticate the client one way only: HTTP Basic or the client_id and client_secret form fields (RFC 6749 §2.3)."));
-            }
+            return (null, bothWays);
+        }
 
-            var (clientId, secret) = basic ?? (form["client_id"].ToString(), formSecret);
+        if (credentials.ByBasic || !string.IsNullOrEmpty(credentials.Secret))
+        {
+            var (clientId, secret, _) = credentials;
             if (await clients.CheckAsync(clientId, secret, cancellationToken) is { } client)
             {
                 return (new OAuthCaller(client.Id, IsAdmin: false, clientId), null);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -173,14 +174,23 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<Created<StagedFileResponse>, ProblemHttpResult>> Upload(
-        Caller caller, HttpRequest request, TokenServerDb db, FileStore store, IOptions<ResourceOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HttpRequest request, TokenServerDb db, FileStore store, UploadLimiter limiter, IOptions<ResourceOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!caller.CanEdit)
         {
             return ResourceProblems.ViewerCannotWrite();
         }
 
-        var limit = options.Value.MaxUploadBytes;
+        var o = options.Value;
+        var owner = caller.AccountId!.Value;
+        if (limiter.TryAcquire(owner) is { } wait)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Problems.Create(StatusCodes.Status429TooManyRequests, "Too many uploads",
+                $"Your account may start {o.UploadsPerWindow} uploads per {o.UploadWindow} (TokenServer:Resources:UploadsPerWindow). Wait the number of seconds in Retry-After.");
+        }
+
+        var limit = o.MaxUploadBytes;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
@@ -189,7 +199,10 @@ public static class FileEndpoints
                 "Upload the file as multipart/form-data in the field 'file', for example: curl -F file=@reads.fastq.gz -H 'Authorization: Bearer ...' http://localhost:8000/api/v1/staging/files");
         }
 
-        if (request.ContentLength > limit + MultipartOverhead)
+        // The whole request, every part included, is capped: by Content-Length before reading,
+        // and while reading a chunked body (a part that is not the file is read too, to skip it).
+        var requestLimit = limit + MultipartOverhead;
+        if (request.ContentLength > requestLimit)
         {
             return TooLarge(limit);
         }
@@ -197,12 +210,26 @@ public static class FileEndpoints
         // Kestrel's default body limit (30 MB) would otherwise cut uploads the operator allowed.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
         {
-            sizeLimit.MaxRequestBodySize = limit + MultipartOverhead;
+            sizeLimit.MaxRequestBodySize = requestLimit;
+        }
+
+        var used = await db.Set<StagedFile>().Where(f => f.OwnerId == owner).SumAsync(f => f.SizeBytes, cancellationToken)
+            + await db.Set<RunFile>().Where(f => f.UploadedById == owner).SumAsync(f => f.SizeBytes, cancellationToken);
+        var quotaLeft = o.StorageQuotaBytes - used;
+        var diskLeft = store.FreeBytes() - o.MinFreeDiskBytes;
+        if (quotaLeft <= 0 || quotaLeft < request.ContentLength - MultipartOverhead)
+        {
+            return QuotaFull(used, o.StorageQuotaBytes);
+        }
+
+        if (diskLeft <= 0 || diskLeft < request.ContentLength)
+        {
+            return DiskFull(o.MinFreeDiskBytes);
         }
 
         try
         {
-            var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
+            var reader = new MultipartReader(boundary, new CappedStream(request.Body, requestLimit)) { HeadersLengthLimit = 16 * 1024 };
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -219,15 +246,17 @@ public static class FileEndpoints
                         "The 'file' part needs a file name of 1 to 255 characters without control characters (curl -F file=@name sends it).");
                 }
 
-                var saved = await store.SaveStagedAsync(section.Body, limit, cancellationToken);
+                // Whichever bound is nearest stops the copy, and says which it was.
+                var bound = Math.Min(limit, Math.Min(quotaLeft, diskLeft));
+                var saved = await store.SaveStagedAsync(section.Body, bound, cancellationToken);
                 if (saved is null)
                 {
-                    return TooLarge(limit);
+                    return bound == limit ? TooLarge(limit) : bound == quotaLeft ? QuotaFull(used, o.StorageQuotaBytes) : DiskFull(o.MinFreeDiskBytes);
                 }
 
                 var staged = new StagedFile
                 {
-                    OwnerId = caller.AccountId!.Value,
+                    OwnerId = owner,
                     FileName = name,
                     SizeBytes = saved.Size,
                     Md5 = saved.Md5,
@@ -243,6 +272,10 @@ public static class FileEndpoints
         {
             return TooLarge(limit);
         }
+        catch (IOException e) when (FileStore.IsDiskFull(e))
+        {
+            return DiskFull(o.MinFreeDiskBytes);
+        }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Unreadable upload",
@@ -252,6 +285,14 @@ public static class FileEndpoints
         return Problems.Create(StatusCodes.Status400BadRequest, "No file",
             "The request has no part named 'file' with a file in it. Use: curl -F file=@reads.fastq.gz ...");
     }
+
+    private static ProblemHttpResult QuotaFull(long used, long quota) =>
+        Problems.Create(StatusCodes.Status507InsufficientStorage, "Storage quota full",
+            $"Your files use {used} of {quota} bytes (TokenServer:Resources:StorageQuotaBytes), and this upload would pass it. Delete staged files you do not need (DELETE /api/v1/staging/files/{{id}}) or ask the operator for more.");
+
+    private static ProblemHttpResult DiskFull(long floor) =>
+        Problems.Create(StatusCodes.Status507InsufficientStorage, "Server storage full",
+            $"The server's disk would fall below the free space it keeps ({floor} bytes, TokenServer:Resources:MinFreeDiskBytes). Try again later; the operator has to free or add space.");
 
     private static ProblemHttpResult TooLarge(long limit) =>
         Problems.Create(StatusCodes.Status413PayloadTooLarge, "File too large",
@@ -319,7 +360,7 @@ public static class FileEndpoints
 
         db.Entry(staged).State = EntityState.Detached;
         var moved = store.MoveToRuns(staged.StoragePath);
-        var file = new RunFile { RunId = run!.Id, FileName = staged.FileName, SizeBytes = staged.SizeBytes, Md5 = staged.Md5, StoragePath = moved, CreatedAt = time.GetUtcNow() };
+        var file = new RunFile { RunId = run!.Id, UploadedById = staged.OwnerId, FileName = staged.FileName, SizeBytes = staged.SizeBytes, Md5 = staged.Md5, StoragePath = moved, CreatedAt = time.GetUtcNow() };
         db.Add(file);
         run.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

@@ -90,6 +90,16 @@ public sealed class FileStore(IOptions<ResourceOptions> options)
         }
     }
 
+    /// <summary>Free bytes on the disk that holds the files directory, for this process's user.</summary>
+    public long FreeBytes()
+    {
+        Directory.CreateDirectory(Root);
+        return new DriveInfo(Root).AvailableFreeSpace;
+    }
+
+    /// <summary>A write failed because the disk is full (ENOSPC on Unix, ERROR_DISK_FULL/ERROR_HANDLE_DISK_FULL on Windows).</summary>
+    public static bool IsDiskFull(IOException e) => e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
     /// <summary>The absolute path of a stored file, refusing anything outside the root.</summary>
     public string FullPath(string relative)
     {

@@ -110,6 +110,7 @@ internal sealed class RunFileConfiguration : IEntityTypeConfiguration<RunFile>
         builder.Property(f => f.StoragePath).HasMaxLength(300);
         builder.HasOne(f => f.Run).WithMany(r => r.Files).HasForeignKey(f => f.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(f => new { f.RunId, f.FileName }).IsUnique();
+        builder.HasIndex(f => f.UploadedById);
     }
 }
 
@@ -123,5 +124,6 @@ internal sealed class StagedFileConfiguration : IEntityTypeConfiguration<StagedF
         builder.Property(f => f.StoragePath).HasMaxLength(300);
         builder.HasOne<Account>().WithMany().HasForeignKey(f => f.OwnerId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(f => new { f.OwnerId, f.Id });
+        builder.HasIndex(f => f.CreatedAt);
     }
 }

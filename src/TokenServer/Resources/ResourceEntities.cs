@@ -102,6 +102,9 @@ public sealed class RunFile
     public required string Md5 { get; set; }
     public required string StoragePath { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The account that uploaded and attached it: its bytes count against that account's quota.</summary>
+    public long? UploadedById { get; set; }
 }
 
 /// <summary>A file an account uploaded and has not yet attached to a run; visible only to that account.</summary>

@@ -13,6 +13,21 @@ public sealed class ResourceOptions
     /// <summary>Largest file one upload to /api/v1/staging/files may carry; larger ones get 413.</summary>
     public long MaxUploadBytes { get; set; } = 1L << 30;
 
+    /// <summary>Bytes one account may hold in staged files and in run files it attached; an upload past it gets 507.</summary>
+    public long StorageQuotaBytes { get; set; } = 10L << 30;
+
+    /// <summary>Free space the files directory's disk keeps: an upload that would leave less gets 507.</summary>
+    public long MinFreeDiskBytes { get; set; } = 1L << 30;
+
+    /// <summary>Uploads one account may start per <see cref="UploadWindow"/>; more get 429 with Retry-After.</summary>
+    public int UploadsPerWindow { get; set; } = 60;
+
+    /// <summary>The fixed window of <see cref="UploadsPerWindow"/>.</summary>
+    public TimeSpan UploadWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Age after which a staged file never attached to a run is deleted (by the store pruning).</summary>
+    public TimeSpan StagedFileLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Largest bulk-submit CSV body in bytes; larger ones get 413.</summary>
     public long BulkMaxBytes { get; set; } = 10L * 1024 * 1024;
 
@@ -44,6 +59,31 @@ internal sealed class ResourceOptionsValidator : IValidateOptions<ResourceOption
         if (options.MaxUploadBytes < 1)
         {
             errors.Add($"TokenServer:Resources:MaxUploadBytes must be a positive number of bytes, not {options.MaxUploadBytes}.");
+        }
+
+        if (options.StorageQuotaBytes < options.MaxUploadBytes)
+        {
+            errors.Add($"TokenServer:Resources:StorageQuotaBytes must be at least TokenServer:Resources:MaxUploadBytes ({options.MaxUploadBytes}), not {options.StorageQuotaBytes}.");
+        }
+
+        if (options.MinFreeDiskBytes < 0)
+        {
+            errors.Add($"TokenServer:Resources:MinFreeDiskBytes must be zero or more bytes, not {options.MinFreeDiskBytes}.");
+        }
+
+        if (options.UploadsPerWindow < 1)
+        {
+            errors.Add($"TokenServer:Resources:UploadsPerWindow must be at least 1, not {options.UploadsPerWindow}.");
+        }
+
+        if (options.UploadWindow < TimeSpan.FromSeconds(1) || options.UploadWindow > TimeSpan.FromDays(1))
+        {
+            errors.Add("TokenServer:Resources:UploadWindow must be between 00:00:01 and 1.00:00:00.");
+        }
+
+        if (options.StagedFileLifetime < TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"TokenServer:Resources:StagedFileLifetime must be at least 00:01:00, not {options.StagedFileLifetime}.");
         }
 
         if (options.BulkMaxBytes is < 1024 or > 1L << 30)

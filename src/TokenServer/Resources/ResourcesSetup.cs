@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Swashbuckle.AspNetCore.SwaggerGen;
 using TokenServer.Hosting;
+using TokenServer.Store;
 
 namespace TokenServer.Resources;
 
@@ -13,6 +14,8 @@ public static class ResourcesSetup
             .PostConfigure<IHostEnvironment>((o, environment) => o.FilesDirectory = environment.UnderContentRoot(o.FilesDirectory));
         services.AddSingleton<IValidateOptions<ResourceOptions>, ResourceOptionsValidator>();
         services.AddSingleton<FileStore>();
+        services.AddSingleton<UploadLimiter>();
+        services.AddScoped<IPruningStep, StagedFilePruning>();
         services.Configure<SwaggerGenOptions>(o => o.OperationFilter<ResourceOpenApiExamples>());
         if (builder.Environment.IsDevelopment())
         {

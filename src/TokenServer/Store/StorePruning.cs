@@ -50,7 +50,24 @@ internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
             : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
 }
 
-public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents, int LoginThrottles);
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents, int LoginThrottles,
+    IReadOnlyList<(string What, int Count)> Features)
+{
+    public bool IsEmpty => RefreshTokens + Sessions + RevokedTokens + AuditEvents + AccountChanges + RevocationEvents + LoginThrottles + Features.Sum(f => f.Count) == 0;
+}
+
+/// <summary>
+/// What a feature folder keeps that expires (staged uploads, say), pruned with the store's own
+/// rows on the same schedule and by the same <c>prune</c> command. Registered by that folder,
+/// so <see cref="Store"/> names no feature.
+/// </summary>
+public interface IPruningStep
+{
+    /// <summary>Plural noun for the count, as the prune command prints it ("staged files").</summary>
+    string What { get; }
+
+    Task<int> PruneAsync(DateTimeOffset now, int batch, CancellationToken cancellationToken);
+}
 
 /// <summary>
 /// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
@@ -59,7 +76,7 @@ public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTok
 /// expiry of the token they name, and audit events older than the retention. Each delete
 /// walks an index on its time column (EntityConfigurations: ExpiresAt, At).
 /// </summary>
-public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, TimeProvider time)
+public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, IEnumerable<IPruningStep> steps, TimeProvider time)
 {
     public static readonly TimeSpan LoginThrottleRetention = TimeSpan.FromDays(1);
 
@@ -123,7 +140,13 @@ public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> opti
             .Take(batch)
             .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
 
-        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents, throttles);
+        var features = new List<(string, int)>();
+        foreach (var step in steps)
+        {
+            features.Add((step.What, await step.PruneAsync(now, batch, cancellationToken)));
+        }
+
+        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents, throttles, features);
     }
 
     /// <summary>Deletes batch after batch, each in its own write turn, so requests' writes interleave.</summary>
@@ -154,10 +177,10 @@ internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningO
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
-                if (counts != new PruneCounts(0, 0, 0, 0, 0, 0, 0))
+                if (!counts.IsEmpty)
                 {
-                    logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events",
-                        counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents);
+                    logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events, {Features}",
+                        counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents, string.Join(", ", counts.Features.Select(f => $"{f.Count} {f.What}")));
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -753,7 +753,12 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasMaxLength(300)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("UploadedById")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("UploadedById");
 
                     b.HasIndex("RunId", "FileName")
                         .IsUnique();
@@ -861,6 +866,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("OwnerId", "Id");
 
