@@ -7,12 +7,13 @@ namespace TokenServer.Tests.Docs;
 
 /// <summary>
 /// docs/protecting-your-api.md: the Python snippet (PyJWT, Debian's python3-jwt, which .ci/run
-/// installs) accepts a real TokenServer's token through discovery and JWKS, and rejects a tampered one.
+/// installs) and the Node snippet (jose, installed from npm as docs/snippets/package.json pins it)
+/// accept a real TokenServer's token through discovery and JWKS, and reject a tampered one.
 /// </summary>
 public sealed class ProtectingYourApiTests
 {
     [Fact]
-    public async Task PythonSnippet_AcceptsARealToken_AndRejectsATamperedOne()
+    public async Task PythonAndNodeSnippets_AcceptARealToken_AndRejectATamperedOne()
     {
         using var store = TestStore.Create();
 
@@ -64,9 +65,18 @@ public sealed class ProtectingYourApiTests
             Assert.Equal($"{sub} researcher", accepted.Output.Trim());
 
             var parts = login.AccessToken.Split('.');
-            var tampered = await RunPythonAsync(issuer, $"{parts[0]}.{parts[1]}.{parts[2][..^4]}AAAA");
+            var forged = $"{parts[0]}.{parts[1]}.{parts[2][..^4]}AAAA";
+            var tampered = await RunPythonAsync(issuer, forged);
             Assert.Equal(1, tampered.ExitCode);
             Assert.StartsWith("rejected: Signature verification failed", tampered.Error.Trim(), StringComparison.Ordinal);
+
+            var node = await NodeSnippetAsync();
+            var nodeAccepted = await RunAsync("node", node, issuer, "tokenserver", login.AccessToken);
+            Assert.True(nodeAccepted.ExitCode == 0, nodeAccepted.Error);
+            Assert.Equal($"{sub} researcher", nodeAccepted.Output.Trim());
+            var nodeTampered = await RunAsync("node", node, issuer, "tokenserver", forged);
+            Assert.Equal(1, nodeTampered.ExitCode);
+            Assert.Equal("rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED", nodeTampered.Error.Trim());
         }
         finally
         {
@@ -75,11 +85,27 @@ public sealed class ProtectingYourApiTests
         }
     }
 
-    private static async Task<CliResult> RunPythonAsync(string issuer, string token)
+    private static Task<CliResult> RunPythonAsync(string issuer, string token) =>
+        RunAsync(RealHashers.Python, Path.Combine(RepositoryRoot(), "docs", "snippets", "verify_token.py"), issuer, "tokenserver", token);
+
+    /// <summary>The Node snippet in a directory of its own, with the jose that docs/snippets/package.json pins installed beside it.</summary>
+    private static async Task<string> NodeSnippetAsync()
     {
-        var snippet = Path.Combine(RepositoryRoot(), "docs", "snippets", "verify_token.py");
-        var start = new ProcessStartInfo(RealHashers.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { snippet, issuer, "tokenserver", token })
+        var snippets = Path.Combine(RepositoryRoot(), "docs", "snippets");
+        var directory = Directory.CreateTempSubdirectory("tokenserver-jose-").FullName;
+        File.Copy(Path.Combine(snippets, "package.json"), Path.Combine(directory, "package.json"));
+        File.Copy(Path.Combine(snippets, "verify-token.mjs"), Path.Combine(directory, "verify-token.mjs"));
+        var install = await RunInAsync(directory, "npm", "install", "--no-audit", "--no-fund");
+        Assert.True(install.ExitCode == 0, install.Error);
+        return Path.Combine(directory, "verify-token.mjs");
+    }
+
+    private static Task<CliResult> RunAsync(string program, params string[] args) => RunInAsync(Path.GetTempPath(), program, args);
+
+    private static async Task<CliResult> RunInAsync(string workingDirectory, string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -87,7 +113,7 @@ public sealed class ProtectingYourApiTests
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         return new CliResult(process.ExitCode, await output, await error);
     }
