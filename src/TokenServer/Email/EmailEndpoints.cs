@@ -159,7 +159,7 @@ public static class EmailEndpoints
     }
 
     private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> Change(
-        HttpRequest request, TokenServerDb db, CredentialChecker credentials, OutgoingMail mails, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, EmailChange change, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<EmailChangeRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -167,32 +167,13 @@ public static class EmailEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var newEmail = body.Value!.NewEmail?.Trim();
-        if (newEmail is not { Length: > 3 and <= 320 } || !MimeKit.MailboxAddress.TryParse(newEmail, out var parsed) || parsed.Address != newEmail || !newEmail.Contains('@', StringComparison.Ordinal))
+        var (error, taken) = await change.RequestAsync(caller.AccountId!.Value, body.Value!.NewEmail, body.Value.Password, AuthEndpoints.Dialect, cancellationToken);
+        return error switch
         {
-            return Problems.Field("new_email", "Send the new address as new_email, for example \"name@example.org\".");
-        }
-
-        var accountId = (await Caller.OfAsync(request.HttpContext)).AccountId;
-        var email = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.Email).FirstAsync(cancellationToken);
-
-        // The password again, through the one password check (lockout and audit included), so a
-        // stolen access token alone cannot move the account to an attacker's mailbox.
-        var check = await credentials.CheckAsync(email, body.Value.Password, AuthEndpoints.Dialect, cancellationToken);
-        if (!check.PasswordMatched)
-        {
-            return Problems.Field("password", "Send your current password as password; it was wrong (or the account is locked for a while).");
-        }
-
-        var normalized = CredentialChecker.Normalize(newEmail);
-        if (await db.Accounts.AnyAsync(a => a.Id != accountId && (a.NormalizedEmail == normalized || a.NormalizedUsername == normalized), cancellationToken))
-        {
-            // As registration does (CONTRACTS.md: 409; docs/security.md says why that is acceptable).
-            return Problems.Create(StatusCodes.Status409Conflict, "Email already registered", "Another account has this address. Choose another.");
-        }
-
-        mails.Enqueue(new MailJob.ChangeEmail(accountId!.Value, newEmail));
-        return TypedResults.Accepted((string?)null);
+            null => TypedResults.Accepted((string?)null),
+            _ when taken => Problems.Create(StatusCodes.Status409Conflict, "Email already registered", error.Message),
+            _ => Problems.Field(error.Field, error.Message),
+        };
     }
 
     private static async Task<(AccountToken? Row, ProblemHttpResult? Problem)> FindTokenAsync(

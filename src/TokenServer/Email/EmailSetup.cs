@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 
+using TokenServer.Store;
+
 namespace TokenServer.Email;
 
 public static class EmailAuditEvents
@@ -18,6 +20,8 @@ public static class EmailSetup
         services.AddSingleton<OutgoingMail>();
         services.AddHostedService<MailWorker>();
         services.AddScoped<AccountMails>();
+        services.AddScoped<EmailChange>();
+        services.AddScoped<IPruningStep, AccountTokenPruning>();
         services.AddSingleton<IMailSender>(sp =>
         {
             var smtp = sp.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp;

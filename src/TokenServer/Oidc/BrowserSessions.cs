@@ -37,11 +37,11 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
     }
 
     /// <summary>
-    /// Signs an account in after its password was checked. The same account signing in again keeps
-    /// its session (a fresh auth_time); another account takes the browser over, so the previous
-    /// account's session ends.
+    /// Signs an account in after its password (and second factor, if on: <paramref name="amr"/>)
+    /// was checked. The same account signing in again keeps its session (a fresh auth_time);
+    /// another account takes the browser over, so the previous account's session ends.
     /// </summary>
-    public async Task SignInAsync(HttpContext context, Account account, CancellationToken cancellationToken)
+    public async Task SignInAsync(HttpContext context, Account account, CancellationToken cancellationToken, IReadOnlyList<string>? amr = null)
     {
         var current = await CurrentAsync(context);
         string sessionId;
@@ -65,9 +65,9 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
                 new Claim(JwtRegisteredClaimNames.Sub, account.Id.ToString(CultureInfo.InvariantCulture)),
                 new Claim(TokenClaims.SessionId, sessionId),
                 new Claim(AuthTimeClaim, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
-                new Claim(AmrClaim, "pwd"),
             ],
             Scheme);
+        identity.AddClaims((amr ?? ["pwd"]).Select(m => new Claim(AmrClaim, m)));
         await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties
         {
             IsPersistent = false,

@@ -16,6 +16,7 @@ public static class OidcSetup
         services.AddScoped<CodeGrant>();
         services.AddScoped<DeviceFlow>();
         services.AddScoped<BrowserSessions>();
+        services.AddScoped<AuthorizedApps>();
         services.AddScoped<Logout>();
         services.AddSingleton<BackChannelLogout>();
         services.AddHttpClient(BackChannelLogout.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(5));
