@@ -21,6 +21,7 @@ public static class EmailSetup
         services.AddHostedService<MailWorker>();
         services.AddScoped<AccountMails>();
         services.AddScoped<EmailChange>();
+        services.AddScoped<AccountLinks>();
         services.AddScoped<IPruningStep, AccountTokenPruning>();
         services.AddSingleton<IMailSender>(sp =>
         {
