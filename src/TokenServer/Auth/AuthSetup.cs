@@ -15,6 +15,8 @@ public static class AuthSetup
         services.AddSingleton<PasswordHasher>();
         services.AddScoped<CredentialChecker>();
         services.AddScoped<LoginThrottles>();
+        services.AddScoped<PasswordChange>();
+        services.AddScoped<AccountSessions>();
         return builder;
     }
 }

@@ -1,10 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
 using TokenServer.PersonalAccessTokens;
-using TokenServer.Store;
 using TokenServer.Tokens;
 using TokenServer.Users;
 
@@ -44,55 +41,26 @@ public static class SessionEndpoints
         return app;
     }
 
-    private static async Task<Ok<List<SessionResponse>>> List(Caller caller, TokenServerDb db, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var accountId = caller.AccountId;
-        var current = caller.SessionId;
-        var now = time.GetUtcNow();
-        var rows = await db.Sessions.AsNoTracking()
-            .Where(s => s.AccountId == accountId && s.RevokedAt == null && s.ExpiresAt > now)
-            .OrderByDescending(s => s.CreatedAt)
-            .Select(s => new SessionResponse(s.Id, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.ClientAddress, s.UserAgent, s.Dialect, s.ClientId, s.Id == current))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows);
-    }
+    private static async Task<Ok<List<SessionResponse>>> List(Caller caller, AccountSessions sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(caller.AccountId is { } accountId ? await sessions.ListAsync(accountId, caller.SessionId, cancellationToken) : []);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeOne(
-        string id, Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var accountId = caller.AccountId;
-        var now = time.GetUtcNow();
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeOne(string id, Caller caller, AccountSessions sessions, CancellationToken cancellationToken) =>
+        caller.AccountId is { } accountId && await sessions.EndAsync(accountId, id, cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.Create(StatusCodes.Status404NotFound, "Session not found", "You have no live session with this id. List yours with GET /api/v1/auth/sessions.");
 
-        // Authorization in the WHERE clause: another account's session does not exist (404).
-        var mine = await db.Sessions.AsNoTracking().AnyAsync(s => s.Id == id && s.AccountId == accountId && s.RevokedAt == null && s.ExpiresAt > now, cancellationToken);
-        if (!mine)
+    private static async Task<NoContent> RevokeOthers(Caller caller, AccountSessions sessions, CancellationToken cancellationToken)
+    {
+        if (caller.AccountId is { } accountId)
         {
-            return Problems.Create(StatusCodes.Status404NotFound, "Session not found",
-                "You have no live session with this id. List yours with GET /api/v1/auth/sessions.");
+            await sessions.EndOthersAsync(accountId, caller.SessionId, cancellationToken);
         }
 
-        await sessions.RevokeSessionAsync(id, RevocationReasons.UserRequest, cancellationToken);
-        audit.Record(AuditEventTypes.SessionRevoked, accountId, $"session {id}", accountId);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.NoContent();
-    }
-
-    private static async Task<NoContent> RevokeOthers(Caller caller, TokenServerDb db, SessionTokens sessions, AuditLog audit, CancellationToken cancellationToken)
-    {
-        if (caller.AccountId is not { } accountId)
-        {
-            return TypedResults.NoContent();
-        }
-
-        var count = await sessions.RevokeAccountSessionsAsync(accountId, caller.SessionId, RevocationReasons.UserRequest, cancellationToken);
-        audit.Record(AuditEventTypes.SessionRevoked, accountId, $"{count} other sessions", accountId);
-        await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        HttpRequest request, Caller caller, TokenServerDb db, CredentialChecker credentials, PasswordHasher hasher, SessionTokens sessions,
-        AuditLog audit, IOptions<PasswordOptions> passwordOptions, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, PasswordChange passwords, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<PasswordChangeRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -100,46 +68,16 @@ public static class SessionEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var r = body.Value!;
-        if (string.IsNullOrEmpty(r.CurrentPassword))
-        {
-            return Problems.Field("current_password", "Send your current password as current_password.");
-        }
-
-        var accountId = caller.AccountId;
-        var email = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.Email).FirstOrDefaultAsync(cancellationToken);
-        if (email is null)
+        if (caller.AccountId is not { } accountId)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "Account not found", "The account behind this token no longer exists.");
         }
 
-        // The one password check (lockout and audit included), so a stolen access token cannot
-        // be used to guess the password any faster than the login route allows.
-        var check = await credentials.CheckAsync(email, r.CurrentPassword, AuthEndpoints.Dialect, cancellationToken, CredentialUse.Reauthenticate);
-        if (!check.PasswordMatched)
+        return await passwords.ChangeAsync(accountId, caller.SessionId, body.Value!.CurrentPassword, body.Value.NewPassword, AuthEndpoints.Dialect, cancellationToken) switch
         {
-            return Problems.Field("current_password", "The current password is wrong (or the account is locked for a while after too many wrong passwords). Check it and try again.");
-        }
-
-        var account = check.Account!;
-        if (PasswordPolicy.Check(r.NewPassword, account.Email, passwordOptions.Value) is { } problem)
-        {
-            return Problems.Field("new_password", problem);
-        }
-
-        if (string.Equals(r.NewPassword, r.CurrentPassword, StringComparison.Ordinal))
-        {
-            return Problems.Field("new_password", "Choose a password different from the current one.");
-        }
-
-        account.PasswordHash = await hasher.HashAsync(r.NewPassword!, cancellationToken);
-        account.SecurityStamp = Guid.NewGuid().ToString("N");
-        audit.Record(AuditEventTypes.PasswordChanged, account.Id, actorId: account.Id, dialect: AuthEndpoints.Dialect);
-        await db.SaveChangesAsync(cancellationToken);
-
-        // ASVS V3.3.3: a password change ends every other session, and with them every access
-        // token they issued (their sid is revoked); the caller's own session stays.
-        await sessions.RevokeAccountSessionsAsync(account.Id, caller.SessionId, RevocationReasons.PasswordChanged, cancellationToken);
-        return TypedResults.NoContent();
+            null => TypedResults.NoContent(),
+            { Field: PasswordChange.AccountGone } gone => Problems.Create(StatusCodes.Status404NotFound, "Account not found", gone.Message),
+            var error => Problems.Field(error.Field, error.Message),
+        };
     }
 }

@@ -1,12 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.PersonalAccessTokens;
-using TokenServer.Store;
 using TokenServer.Users;
-using TokenServer.Tokens;
 
 namespace TokenServer.Email;
 
@@ -58,9 +54,7 @@ public static class EmailEndpoints
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
-        HttpRequest request, TokenServerDb db, PasswordHasher hasher, SessionTokens sessions, PersonalAccessTokenRevocation personalTokens,
-        AuditLog audit, LoginThrottles throttles, IOptions<PasswordOptions> passwordOptions, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(HttpRequest request, AccountLinks links, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<PasswordResetRequest>(request, cancellationToken);
         if (body.Error is BodyError.Malformed or BodyError.TooLarge)
@@ -68,47 +62,10 @@ public static class EmailEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var (row, problem) = await FindTokenAsync(db, body.Value?.Token, [AccountTokenPurposes.ResetPassword], time.GetUtcNow(), cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var account = await db.Accounts.FirstAsync(a => a.Id == row!.AccountId, cancellationToken);
-        if (PasswordPolicy.Check(body.Value!.NewPassword, account.Email, passwordOptions.Value) is { } weak)
-        {
-            return Problems.Field("new_password", weak);
-        }
-
-        var now = time.GetUtcNow();
-        if (!await SpendAsync(db, row!.Id, now, cancellationToken))
-        {
-            return InvalidLink();
-        }
-
-        account.PasswordHash = await hasher.HashAsync(body.Value.NewPassword!, cancellationToken);
-        account.SecurityStamp = Guid.NewGuid().ToString("N");
-        await throttles.ClearAccountAsync(account, cancellationToken);
-        account.LockoutEnd = null;
-
-        // The mail reached the account's address, so the address is proven too.
-        account.EmailVerifiedAt ??= now;
-        audit.Record(AuditEventTypes.PasswordReset, account.Id, dialect: AuthEndpoints.Dialect);
-        await db.SaveChangesAsync(cancellationToken);
-
-        // Other reset links of the account stop working, and (ASVS V3.3.3) so does every way in
-        // made with the old password: sessions with their tokens, and personal access tokens.
-        await db.WriteAsync(
-            () => db.Set<AccountToken>().Where(t => t.AccountId == account.Id && t.Purpose == AccountTokenPurposes.ResetPassword && t.UsedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), cancellationToken),
-            cancellationToken);
-        await sessions.RevokeAccountSessionsAsync(account.Id, null, RevocationReasons.PasswordReset, cancellationToken);
-        await personalTokens.RevokeAllAsync(account.Id, cancellationToken);
-        return TypedResults.NoContent();
+        return ToResult(await links.ResetPasswordAsync(body.Value?.Token, body.Value?.NewPassword, AuthEndpoints.Dialect, cancellationToken));
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Verify(
-        HttpRequest request, TokenServerDb db, OutgoingMail mails, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Verify(HttpRequest request, AccountLinks links, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<EmailTokenRequest>(request, cancellationToken);
         if (body.Error is BodyError.Malformed or BodyError.TooLarge)
@@ -116,50 +73,21 @@ public static class EmailEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var now = time.GetUtcNow();
-        var (row, problem) = await FindTokenAsync(db, body.Value?.Token, [AccountTokenPurposes.VerifyEmail, AccountTokenPurposes.ChangeEmail], now, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var account = await db.Accounts.FirstAsync(a => a.Id == row!.AccountId, cancellationToken);
-        var oldEmail = account.Email;
-        var normalized = CredentialChecker.Normalize(row!.Email);
-        if (row.Purpose == AccountTokenPurposes.ChangeEmail
-            && await db.Accounts.AnyAsync(a => a.Id != account.Id && (a.NormalizedEmail == normalized || a.NormalizedUsername == normalized), cancellationToken))
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Email already registered",
-                "Another account took this address after the change was asked for. Choose another address.");
-        }
-
-        if (!await SpendAsync(db, row.Id, now, cancellationToken))
-        {
-            return InvalidLink();
-        }
-
-        if (row.Purpose == AccountTokenPurposes.ChangeEmail)
-        {
-            account.Email = row.Email;
-            account.NormalizedEmail = normalized;
-            account.SecurityStamp = Guid.NewGuid().ToString("N");
-            audit.Record(EmailAuditEvents.EmailChanged, account.Id, actorId: account.Id);
-            mails.Enqueue(new MailJob.EmailChanged(oldEmail, row.Email));
-        }
-        else if (!string.Equals(CredentialChecker.Normalize(account.Email), normalized, StringComparison.Ordinal))
-        {
-            // The address changed since this link was sent; it proves nothing about the new one.
-            return InvalidLink();
-        }
-
-        account.EmailVerifiedAt = now;
-        audit.Record(EmailAuditEvents.EmailVerified, account.Id);
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.NoContent();
+        return ToResult(await links.VerifyEmailAsync(body.Value?.Token, cancellationToken));
     }
 
+    private static Results<NoContent, ValidationProblem, ProblemHttpResult> ToResult(LinkResult result) => result.Outcome switch
+    {
+        LinkOutcome.Done => TypedResults.NoContent(),
+        LinkOutcome.WeakPassword => Problems.Field("new_password", result.Message!),
+        LinkOutcome.AddressTaken => Problems.Create(StatusCodes.Status409Conflict, "Email already registered",
+            "Another account took this address after the change was asked for. Choose another address."),
+        _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid or expired link",
+            "This token is unknown, expired or already used. Ask for a new mail (POST /api/v1/auth/password/forgot or /api/v1/auth/email/verify/resend)."),
+    };
+
     private static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> Change(
-        HttpRequest request, TokenServerDb db, CredentialChecker credentials, OutgoingMail mails, CancellationToken cancellationToken)
+        HttpRequest request, Caller caller, EmailChange change, CancellationToken cancellationToken)
     {
         var body = await LenientBody.ReadAsync<EmailChangeRequest>(request, cancellationToken);
         if (!body.Ok)
@@ -167,55 +95,12 @@ public static class EmailEndpoints
             return AuthEndpoints.BodyProblem(body.Error, body.Message!);
         }
 
-        var newEmail = body.Value!.NewEmail?.Trim();
-        if (newEmail is not { Length: > 3 and <= 320 } || !MimeKit.MailboxAddress.TryParse(newEmail, out var parsed) || parsed.Address != newEmail || !newEmail.Contains('@', StringComparison.Ordinal))
+        var (error, taken) = await change.RequestAsync(caller.AccountId!.Value, body.Value!.NewEmail, body.Value.Password, AuthEndpoints.Dialect, cancellationToken);
+        return error switch
         {
-            return Problems.Field("new_email", "Send the new address as new_email, for example \"name@example.org\".");
-        }
-
-        var accountId = (await Caller.OfAsync(request.HttpContext)).AccountId;
-        var email = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.Email).FirstAsync(cancellationToken);
-
-        // The password again, through the one password check (lockout and audit included), so a
-        // stolen access token alone cannot move the account to an attacker's mailbox.
-        var check = await credentials.CheckAsync(email, body.Value.Password, AuthEndpoints.Dialect, cancellationToken);
-        if (!check.PasswordMatched)
-        {
-            return Problems.Field("password", "Send your current password as password; it was wrong (or the account is locked for a while).");
-        }
-
-        var normalized = CredentialChecker.Normalize(newEmail);
-        if (await db.Accounts.AnyAsync(a => a.Id != accountId && (a.NormalizedEmail == normalized || a.NormalizedUsername == normalized), cancellationToken))
-        {
-            // As registration does (CONTRACTS.md: 409; docs/security.md says why that is acceptable).
-            return Problems.Create(StatusCodes.Status409Conflict, "Email already registered", "Another account has this address. Choose another.");
-        }
-
-        mails.Enqueue(new MailJob.ChangeEmail(accountId!.Value, newEmail));
-        return TypedResults.Accepted((string?)null);
+            null => TypedResults.Accepted((string?)null),
+            _ when taken => Problems.Create(StatusCodes.Status409Conflict, "Email already registered", error.Message),
+            _ => Problems.Field(error.Field, error.Message),
+        };
     }
-
-    private static async Task<(AccountToken? Row, ProblemHttpResult? Problem)> FindTokenAsync(
-        TokenServerDb db, string? token, string[] purposes, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (!OpaqueTokens.LooksValid(token))
-        {
-            return (null, InvalidLink());
-        }
-
-        var hash = OpaqueTokens.Hash(token!);
-        var row = await db.Set<AccountToken>().AsNoTracking()
-            .FirstOrDefaultAsync(t => t.TokenHash == hash && purposes.Contains(t.Purpose) && t.UsedAt == null && t.ExpiresAt > now, cancellationToken);
-        return row is null ? (null, InvalidLink()) : (row, null);
-    }
-
-    /// <summary>Spends a link by a conditional update: of two concurrent uses exactly one wins.</summary>
-    private static async Task<bool> SpendAsync(TokenServerDb db, long id, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await db.WriteAsync(
-            () => db.Set<AccountToken>().Where(t => t.Id == id && t.UsedAt == null).ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), cancellationToken),
-            cancellationToken) == 1;
-
-    private static ProblemHttpResult InvalidLink() =>
-        Problems.Create(StatusCodes.Status400BadRequest, "Invalid or expired link",
-            "This token is unknown, expired or already used. Ask for a new mail (POST /api/v1/auth/password/forgot or /api/v1/auth/email/verify/resend).");
 }

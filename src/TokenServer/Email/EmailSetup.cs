@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using TokenServer.Hosting;
 
+using TokenServer.Store;
+
 namespace TokenServer.Email;
 
 public static class EmailAuditEvents
@@ -20,6 +22,9 @@ public static class EmailSetup
         services.AddSingleton<OutgoingMail>();
         services.AddHostedService<MailWorker>();
         services.AddScoped<AccountMails>();
+        services.AddScoped<EmailChange>();
+        services.AddScoped<AccountLinks>();
+        services.AddScoped<IPruningStep, AccountTokenPruning>();
         services.AddSingleton<IMailSender>(sp =>
         {
             var smtp = sp.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp;

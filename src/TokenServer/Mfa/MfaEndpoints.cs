@@ -1,10 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Auth;
 using TokenServer.Hosting;
 using TokenServer.PersonalAccessTokens;
-using TokenServer.Store;
 using TokenServer.Users;
 using TokenServer.Tokens;
 
@@ -14,9 +12,6 @@ namespace TokenServer.Mfa;
 public static class MfaEndpoints
 {
     public const string MfaRequiredError = "mfa_required";
-
-    /// <summary>The label authenticator apps show above the code.</summary>
-    public const string Issuer = "TokenServer";
 
     public static IEndpointRouteBuilder MapMfa(this IEndpointRouteBuilder app)
     {
@@ -39,17 +34,11 @@ public static class MfaEndpoints
     public static JsonHttpResult<MfaRequiredResponse> Required(string mfaToken) =>
         TypedResults.Json(new MfaRequiredResponse(MfaRequiredError, mfaToken), statusCode: StatusCodes.Status401Unauthorized);
 
-    private static async Task<Results<Ok<TotpEnrolmentResponse>, ProblemHttpResult>> Enrol(
-        Caller caller, MultiFactor mfa, TokenServerDb db, CancellationToken cancellationToken)
-    {
-        var accountId = caller.AccountId!.Value;
-        var email = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).FirstAsync(cancellationToken);
-        var secret = await mfa.EnrolAsync(accountId, cancellationToken);
-        return secret is null
-            ? Problems.Create(StatusCodes.Status409Conflict, "MFA already on",
-                "This account already has an authenticator. To replace it, turn MFA off (DELETE /api/v1/auth/mfa/totp with a code) and enrol again.")
-            : TypedResults.Ok(new TotpEnrolmentResponse(TotpCodes.Base32(secret), TotpCodes.KeyUri(secret, Issuer, email)));
-    }
+    private static async Task<Results<Ok<TotpEnrolmentResponse>, ProblemHttpResult>> Enrol(Caller caller, MultiFactor mfa, CancellationToken cancellationToken) =>
+        await mfa.StartEnrolmentAsync(caller.AccountId!.Value, cancellationToken) is { } enrolment
+            ? TypedResults.Ok(enrolment)
+            : Problems.Create(StatusCodes.Status409Conflict, "MFA already on",
+                "This account already has an authenticator. To replace it, turn MFA off (DELETE /api/v1/auth/mfa/totp with a code) and enrol again.");
 
     private static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> Confirm(
         HttpRequest request, MultiFactor mfa, CancellationToken cancellationToken)

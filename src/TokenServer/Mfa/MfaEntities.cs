@@ -53,6 +53,9 @@ public static class MfaChallengeKinds
 
     /// <summary>POST /api/v1/auth/token, password grant: the answer is RFC 6749 §5.1.</summary>
     public const string OAuth = "oauth";
+
+    /// <summary>The sign-in page: the answer is a browser session.</summary>
+    public const string Browser = "browser";
 }
 
 internal sealed class TotpAuthenticatorConfiguration : IEntityTypeConfiguration<TotpAuthenticator>

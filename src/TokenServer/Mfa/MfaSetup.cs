@@ -1,3 +1,5 @@
+using TokenServer.Store;
+
 namespace TokenServer.Mfa;
 
 public static class MfaSetup
@@ -5,6 +7,7 @@ public static class MfaSetup
     public static WebApplicationBuilder AddMfa(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<MultiFactor>();
+        builder.Services.AddScoped<IPruningStep, MfaPruning>();
         return builder;
     }
 }

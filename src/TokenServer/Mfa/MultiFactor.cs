@@ -15,6 +15,13 @@ public static class MfaAuditEvents
     public const string RecoveryCodeUsed = "mfa.recovery_code_used";
 }
 
+public enum MfaState
+{
+    Off,
+    Pending,
+    On,
+}
+
 /// <summary>TOTP enrolment and the second step of a login (CONTRACTS.md "MFA, password reset, email verification").</summary>
 public sealed class MultiFactor(TokenServerDb db, IDataProtectionProvider protection, AuditLog audit, TimeProvider time)
 {
@@ -31,8 +38,31 @@ public sealed class MultiFactor(TokenServerDb db, IDataProtectionProvider protec
 
     private IDataProtector Protector => protection.CreateProtector("TokenServer.Mfa.TotpSecret");
 
+    /// <summary>The label authenticator apps show above the code.</summary>
+    public const string Issuer = "TokenServer";
+
     public Task<bool> IsOnAsync(long accountId, CancellationToken cancellationToken) =>
         db.Set<TotpAuthenticator>().AnyAsync(t => t.AccountId == accountId && t.ConfirmedAt != null, cancellationToken);
+
+    /// <summary>Whether the account has no authenticator, one awaiting its first code, or MFA on.</summary>
+    public async Task<MfaState> StateAsync(long accountId, CancellationToken cancellationToken)
+    {
+        var confirmedAt = await db.Set<TotpAuthenticator>().AsNoTracking().Where(t => t.AccountId == accountId)
+            .Select(t => new { t.ConfirmedAt }).FirstOrDefaultAsync(cancellationToken);
+        return confirmedAt is null ? MfaState.Off : confirmedAt.ConfirmedAt is null ? MfaState.Pending : MfaState.On;
+    }
+
+    /// <summary>
+    /// Starts enrolment (<see cref="EnrolAsync"/>) and answers what an authenticator app needs:
+    /// the secret in base32 and its otpauth URI labelled with the account's address. Null if MFA is already on.
+    /// </summary>
+    public async Task<TotpEnrolmentResponse?> StartEnrolmentAsync(long accountId, CancellationToken cancellationToken)
+    {
+        var email = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).FirstAsync(cancellationToken);
+        return await EnrolAsync(accountId, cancellationToken) is { } secret
+            ? new TotpEnrolmentResponse(TotpCodes.Base32(secret), TotpCodes.KeyUri(secret, Issuer, email))
+            : null;
+    }
 
     /// <summary>A new secret, pending until confirmed; replaces an unconfirmed one. Null if MFA is already on.</summary>
     public async Task<byte[]?> EnrolAsync(long accountId, CancellationToken cancellationToken)

@@ -14,8 +14,8 @@ public static class PagesSetup
     private const string PagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
     private const string FramePolicy = "frame-ancestors 'none'";
 
-    /// <summary>Pages that take a password or a guessable code: in the API's per-address credential limit.</summary>
-    private static readonly string[] RateLimitedPages = ["/SignIn", "/Device", "/LinkAccount"];
+    /// <summary>Pages that take a password, a guessable code or send mail: in the API's per-address credential limit, as their API routes are.</summary>
+    private static readonly string[] RateLimitedPages = ["/SignIn", "/Device", "/LinkAccount", "/ForgotPassword", "/ResetPassword", "/VerifyEmail"];
 
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {

@@ -33,7 +33,7 @@ internal sealed class PersonalAccessTokenConfiguration : IEntityTypeConfiguratio
     {
         builder.ToTable("personal_access_tokens");
         builder.Property(t => t.Id).HasMaxLength(40);
-        builder.Property(t => t.Name).HasMaxLength(PersonalAccessTokenEndpoints.MaxNameLength);
+        builder.Property(t => t.Name).HasMaxLength(PersonalAccessTokenIssuer.MaxNameLength);
         builder.Property(t => t.TokenHash).HasMaxLength(64);
         builder.HasIndex(t => t.TokenHash).IsUnique();
         builder.Property(t => t.Scopes).HasMaxLength(64);

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using TokenServer.Tokens;
 
+using TokenServer.Store;
+
 namespace TokenServer.PersonalAccessTokens;
 
 public static class PersonalAccessTokensSetup
@@ -17,6 +19,8 @@ public static class PersonalAccessTokensSetup
         services.AddSingleton<IValidateOptions<PersonalAccessTokenOptions>, PersonalAccessTokenOptionsValidator>();
         services.AddSingleton<PersonalAccessTokenCache>();
         services.AddScoped<PersonalAccessTokenRevocation>();
+        services.AddScoped<PersonalAccessTokenIssuer>();
+        services.AddScoped<IPruningStep, PersonalAccessTokenPruning>();
 
         // Every protected route and every front door goes through the default scheme, so a
         // personal access token works wherever an access token does, in every header scheme.

@@ -11,15 +11,15 @@ namespace TokenServer.Resources;
 /// </summary>
 internal sealed class StagedFilePruning(TokenServerDb db, FileStore store, IOptions<ResourceOptions> options) : IPruningStep
 {
-    public string What => "staged files";
+    public string Name => "staged files";
 
-    public async Task<int> PruneAsync(DateTimeOffset now, int batch, CancellationToken cancellationToken)
+    public async Task<int> PruneAsync(PruningPass pass, CancellationToken cancellationToken)
     {
-        var cutoff = now - options.Value.StagedFileLifetime;
+        var cutoff = pass.Now - options.Value.StagedFileLifetime;
         var deleted = 0;
         while (true)
         {
-            var expired = await db.Set<StagedFile>().AsNoTracking().Where(f => f.CreatedAt < cutoff).OrderBy(f => f.CreatedAt).Take(batch)
+            var expired = await db.Set<StagedFile>().AsNoTracking().Where(f => f.CreatedAt < cutoff).OrderBy(f => f.CreatedAt).Take(pass.Batch)
                 .Select(f => new { f.Id, f.StoragePath }).ToListAsync(cancellationToken);
             foreach (var file in expired)
             {
@@ -31,7 +31,7 @@ internal sealed class StagedFilePruning(TokenServerDb db, FileStore store, IOpti
                 }
             }
 
-            if (expired.Count < batch)
+            if (expired.Count < pass.Batch)
             {
                 return deleted;
             }

@@ -13,7 +13,32 @@ public sealed class PruningOptions
 
     /// <summary>Rows deleted per statement, so a large backlog never holds the write lock for long.</summary>
     public int BatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// How long spent one-time credentials are kept after they expired, were used or were revoked
+    /// (MFA challenges, mailed links, personal access tokens), so a support question about a
+    /// recent one can still be answered from the store.
+    /// </summary>
+    public TimeSpan SpentCredentialRetention { get; set; } = TimeSpan.FromDays(7);
 }
+
+/// <summary>
+/// Pruning of one feature's own table, registered by that feature's folder (so Store/ knows no
+/// feature) and run by <see cref="StorePruning"/> after the store's own tables.
+/// </summary>
+public interface IPruningStep
+{
+    /// <summary>What the rows are, for the CLI and the log (for example "MFA challenges").</summary>
+    string Name { get; }
+
+    /// <summary>Deletes what the pass leaves behind, in batches of <see cref="PruningPass.Batch"/> (<see cref="StorePruning.InBatchesAsync"/>); answers how many.</summary>
+    Task<int> PruneAsync(PruningPass pass, CancellationToken cancellationToken);
+}
+
+/// <param name="Now">The pass's time; a step with its own lifetime (staged uploads) counts from it.</param>
+/// <param name="SpentBefore">Now minus <see cref="PruningOptions.SpentCredentialRetention"/>: spent one-time credentials older than this go.</param>
+/// <param name="Batch">Rows per delete statement.</param>
+public sealed record PruningPass(DateTimeOffset Now, DateTimeOffset SpentBefore, int Batch);
 
 public sealed class AuditOptions
 {
@@ -38,6 +63,11 @@ internal sealed class PruningOptionsValidator : IValidateOptions<PruningOptions>
             errors.Add($"TokenServer:Pruning:BatchSize must be between 1 and 100000, not {o.BatchSize}.");
         }
 
+        if (o.SpentCredentialRetention < TimeSpan.Zero || o.SpentCredentialRetention > TimeSpan.FromDays(366))
+        {
+            errors.Add($"TokenServer:Pruning:SpentCredentialRetention must be between 00:00:00 and 366.00:00:00, not {o.SpentCredentialRetention}.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
@@ -50,33 +80,23 @@ internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
             : ValidateOptionsResult.Fail($"TokenServer:Audit:Retention must be at least 1.00:00:00 (one day), not {o.Retention}.");
 }
 
-public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents, int LoginThrottles,
-    IReadOnlyList<(string What, int Count)> Features)
+public sealed record PruneCounts(int RefreshTokens, int Sessions, int RevokedTokens, int AuditEvents, int AccountChanges, int RevocationEvents, int LoginThrottles)
 {
-    public bool IsEmpty => RefreshTokens + Sessions + RevokedTokens + AuditEvents + AccountChanges + RevocationEvents + LoginThrottles + Features.Sum(f => f.Count) == 0;
-}
+    /// <summary>Rows deleted by each feature's <see cref="IPruningStep"/>, by its name.</summary>
+    public IReadOnlyList<(string Name, int Count)> Steps { get; init; } = [];
 
-/// <summary>
-/// What a feature folder keeps that expires (staged uploads, say), pruned with the store's own
-/// rows on the same schedule and by the same <c>prune</c> command. Registered by that folder,
-/// so <see cref="Store"/> names no feature.
-/// </summary>
-public interface IPruningStep
-{
-    /// <summary>Plural noun for the count, as the prune command prints it ("staged files").</summary>
-    string What { get; }
-
-    Task<int> PruneAsync(DateTimeOffset now, int batch, CancellationToken cancellationToken);
+    public int Total => RefreshTokens + Sessions + RevokedTokens + AuditEvents + AccountChanges + RevocationEvents + LoginThrottles + Steps.Sum(s => s.Count);
 }
 
 /// <summary>
 /// Deletes rows nothing can use any more, in batches: refresh tokens past their expiry or
 /// already redeemed and old enough to be useless for reuse detection (their session's end),
 /// sessions past their absolute end (with their refresh tokens), revoked-token ids past the
-/// expiry of the token they name, and audit events older than the retention. Each delete
-/// walks an index on its time column (EntityConfigurations: ExpiresAt, At).
+/// expiry of the token they name, audit events older than the retention, then each feature's
+/// spent credentials (<see cref="IPruningStep"/>) older than <see cref="PruningOptions.SpentCredentialRetention"/>.
+/// Each delete walks an index on its time column (EntityConfigurations: ExpiresAt, At).
 /// </summary>
-public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, IEnumerable<IPruningStep> steps, TimeProvider time)
+public sealed class StorePruning(TokenServerDb db, IEnumerable<IPruningStep> steps, IOptions<PruningOptions> options, IOptions<AuditOptions> audit, TimeProvider time)
 {
     public static readonly TimeSpan LoginThrottleRetention = TimeSpan.FromDays(1);
 
@@ -140,17 +160,20 @@ public sealed class StorePruning(TokenServerDb db, IOptions<PruningOptions> opti
             .Take(batch)
             .ExecuteDeleteAsync(cancellationToken), batch, cancellationToken);
 
-        var features = new List<(string, int)>();
+        var pass = new PruningPass(now, now - options.Value.SpentCredentialRetention, batch);
+        var stepCounts = new List<(string, int)>();
         foreach (var step in steps)
         {
-            features.Add((step.What, await step.PruneAsync(now, batch, cancellationToken)));
+            stepCounts.Add((step.Name, await step.PruneAsync(pass, cancellationToken)));
         }
 
-        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents, throttles, features);
+        return new PruneCounts(refresh, sessions, revoked, events, changes, revocationEvents, throttles) { Steps = stepCounts };
     }
 
+    private Task<int> InBatches(Func<Task<int>> deleteBatch, int batch, CancellationToken cancellationToken) => InBatchesAsync(db, deleteBatch, batch, cancellationToken);
+
     /// <summary>Deletes batch after batch, each in its own write turn, so requests' writes interleave.</summary>
-    private async Task<int> InBatches(Func<Task<int>> deleteBatch, int batch, CancellationToken cancellationToken)
+    public static async Task<int> InBatchesAsync(TokenServerDb db, Func<Task<int>> deleteBatch, int batch, CancellationToken cancellationToken)
     {
         var total = 0;
         int deleted;
@@ -177,10 +200,10 @@ internal sealed class StorePruner(IServiceScopeFactory scopes, IOptions<PruningO
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var counts = await scope.ServiceProvider.GetRequiredService<StorePruning>().PruneAsync(stoppingToken);
-                if (!counts.IsEmpty)
+                if (counts.Total > 0)
                 {
-                    logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events, {Features}",
-                        counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents, string.Join(", ", counts.Features.Select(f => $"{f.Count} {f.What}")));
+                    logger.LogInformation("Pruned {RefreshTokens} refresh tokens, {Sessions} sessions, {RevokedTokens} revoked token ids, {AuditEvents} audit events, {Spent}",
+                        counts.RefreshTokens, counts.Sessions, counts.RevokedTokens, counts.AuditEvents, string.Join(", ", counts.Steps.Select(s => $"{s.Count} {s.Name}")));
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -49,13 +49,9 @@ public sealed partial class AccountRegistry(
             errors["password"] = [passwordProblem];
         }
 
-        if (string.IsNullOrWhiteSpace(fullName))
+        if (FullNameProblem(fullName) is { } nameProblem)
         {
-            errors["full_name"] = ["Give your full name."];
-        }
-        else if (fullName.Length > 200)
-        {
-            errors["full_name"] = ["Use at most 200 characters."];
+            errors["full_name"] = [nameProblem];
         }
 
         if (role is not null && !AccountRoles.All.Contains(role))
@@ -69,6 +65,28 @@ public sealed partial class AccountRegistry(
         }
 
         return errors;
+    }
+
+    public static string? FullNameProblem(string? fullName) =>
+        string.IsNullOrWhiteSpace(fullName) ? "Give your full name."
+        : fullName.Length > 200 ? "Use at most 200 characters."
+        : fullName.Any(char.IsControl) ? "Use no control characters (such as line breaks) in your name."
+        : null;
+
+    /// <summary>A person renaming their own account (the account page); null on success, else what to fix.</summary>
+    public async Task<string?> RenameAsync(long accountId, string? fullName, CancellationToken cancellationToken)
+    {
+        fullName = fullName?.Trim();
+        if (FullNameProblem(fullName) is { } problem)
+        {
+            return problem;
+        }
+
+        var account = await db.Accounts.FirstAsync(a => a.Id == accountId, cancellationToken);
+        account.FullName = fullName!;
+        audit.Record(AuditEventTypes.AccountUpdated, accountId, "full name", accountId);
+        await db.SaveChangesAsync(cancellationToken);
+        return null;
     }
 
     public async Task<(Account? Account, RegistrationConflict Conflict)> CreateAsync(NewAccount request, long? actorId, CancellationToken cancellationToken)
