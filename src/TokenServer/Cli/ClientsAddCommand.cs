@@ -10,7 +10,7 @@ internal static class ClientsAddCommand
         var name = new Argument<string>("name") { Description = "The name users see on the consent page." };
         var type = new Option<string>("--type") { Description = "public (a browser or native app, no secret) or confidential (a server that keeps a secret).", Required = true };
         var clientId = new Option<string?>("--client-id") { Description = "The client_id (3 to 100 letters, digits, '.', '-', '_'); generated when left out." };
-        var redirects = new Option<string[]>("--redirect-uri") { Description = "A redirect URI; repeat for more.", AllowMultipleArgumentsPerToken = false };
+        var redirects = new Option<string[]>("--redirect-uri") { Description = "A redirect URI; repeat for more." };
         var postLogout = new Option<string[]>("--post-logout-redirect-uri") { Description = "A post-logout redirect URI; repeat for more." };
         var grants = new Option<string[]>("--grant-type") { Description = $"A grant type ({string.Join(", ", OidcGrantTypes.ForClients)}); repeat for more. Default: authorization_code and refresh_token." };
         var scopes = new Option<string[]>("--scope") { Description = "A scope the client may ask for; repeat for more. Default: the standard OpenID Connect scopes." };
