@@ -157,7 +157,7 @@ public sealed class StorePruning(TokenServerDb db, IEnumerable<IPruningStep> ste
 
         var spentBefore = now - options.Value.SpentCredentialRetention;
         var stepCounts = new List<(string, int)>();
-        foreach (var step in steps)
+        foreach (var step in steps.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
             stepCounts.Add((step.Name, await step.PruneAsync(spentBefore, batch, cancellationToken)));
         }
