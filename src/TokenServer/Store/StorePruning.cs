@@ -162,7 +162,7 @@ public sealed class StorePruning(TokenServerDb db, IEnumerable<IPruningStep> ste
 
         var pass = new PruningPass(now, now - options.Value.SpentCredentialRetention, batch);
         var stepCounts = new List<(string, int)>();
-        foreach (var step in steps)
+        foreach (var step in steps.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
             stepCounts.Add((step.Name, await step.PruneAsync(pass, cancellationToken)));
         }
