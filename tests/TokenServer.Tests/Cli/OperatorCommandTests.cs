@@ -182,7 +182,7 @@ public sealed class OperatorCommandTests
         await client.RegisterAndLoginAsync("prune@example.org");
         var result = await CliProcess.RunAsync(factory.Store, "prune");
         Assert.True(result.ExitCode == 0, result.Error);
-        Assert.Equal("deleted: refresh tokens 0, sessions 0, revoked token ids 0, audit events 0, account changes 0, MFA challenges 0, mailed links 0, personal access tokens 0", result.Output.Trim());
+        Assert.Equal("deleted: refresh tokens 0, sessions 0, revoked token ids 0, audit events 0, account changes 0, MFA challenges 0, mailed links 0, personal access tokens 0, staged files 0", result.Output.Trim());
     }
 
     [Fact]

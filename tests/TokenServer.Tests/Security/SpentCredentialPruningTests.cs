@@ -113,7 +113,7 @@ public sealed class SpentCredentialPruningTests : IDisposable
         factory.Time.Advance(TimeSpan.FromDays(1));
         // (The background pass, due after a day on the fake clock, may delete them first.)
         var late = await PruneAsync();
-        Assert.Equal(["MFA challenges", "mailed links", "personal access tokens"], late.Steps.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(["MFA challenges", "mailed links", "personal access tokens", "staged files"], late.Steps.Select(s => s.Name).Order(StringComparer.Ordinal).ToArray());
         Assert.Equal(AccountTokenPurposes.VerifyEmail, await Query(db => db.Set<AccountToken>().Select(t => t.Purpose).SingleAsync()));
         Assert.Equal(0, await Query(db => db.Set<MfaChallenge>().CountAsync()));
         Assert.Equal("live", await Query(db => db.Set<PersonalAccessToken>().Select(t => t.Name).SingleAsync()));
