@@ -91,12 +91,34 @@ public sealed class ServerProcess : IAsyncDisposable
             }
 
             server.Client.BaseAddress = new Uri(await listening.Task);
+            await server.HealthyAsync();
             return server;
         }
         catch
         {
             await server.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Listening comes before the store is ready on a busy machine: wait for health's 200.</summary>
+    private async Task HealthyAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            using var health = await Client.GetAsync("/api/v1/health");
+            if (health.StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline || process.HasExited)
+            {
+                throw new InvalidOperationException($"The server did not become healthy ({(int)health.StatusCode}):\n{Output}");
+            }
+
+            await Task.Delay(200);
         }
     }
 

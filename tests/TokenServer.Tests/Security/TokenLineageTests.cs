@@ -61,11 +61,14 @@ public sealed class TokenLineageTests : IDisposable
             Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
         }
 
-        // This instance has not polled yet, so the token itself still passes here...
+#if !POSTGRES
+        // This instance has not polled yet, so the token itself still passes here (on PostgreSQL
+        // the logout's notification may already have reached it: Tokens/StoreChangeSync.cs)...
         using (var me = await client.GetWithTokenAsync("/api/v1/auth/me", login.AccessToken))
         {
             Assert.Equal(HttpStatusCode.OK, me.StatusCode);
         }
+#endif
 
         // ...but a personal token is only minted from a session the store says is live.
         using var minted = await PersonalTokenAsync(login.AccessToken);
