@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenServer.Auth;
+using TokenServer.Mfa;
 using TokenServer.Oidc;
 using TokenServer.Store;
 using TokenServer.Users;
@@ -29,6 +30,12 @@ public enum FederationOutcome
 
     /// <summary>The linked account is disabled.</summary>
     Disabled,
+
+    /// <summary>
+    /// The account has MFA on: the sign-in page asks for its code (<see cref="FederatedSignIn.SecondFactorCookie"/>)
+    /// before any session starts; an upstream sign-in is not this account's second factor.
+    /// </summary>
+    CodeNeeded,
 }
 
 public enum UnlinkOutcome
@@ -52,6 +59,7 @@ public sealed class FederatedSignIn(
     TokenServerDb db,
     AccountRegistry registry,
     BrowserSessions browser,
+    MultiFactor mfa,
     AuditLog audit,
     IOptions<ExternalProvidersOptions> options,
     TimeProvider time,
@@ -165,13 +173,52 @@ public sealed class FederatedSignIn(
         return link;
     }
 
-    private async Task<FederationOutcome> SignInAsync(HttpContext context, Account account, FederatedIdentity link, UpstreamIdentity upstream, CancellationToken cancellationToken)
+    /// <summary>The MFA challenge of a federated sign-in, for the sign-in page's code step: HttpOnly, this site's sign-in path only, as short-lived as the challenge.</summary>
+    public const string SecondFactorCookie = "tokenserver.mfa";
+
+    /// <summary>
+    /// After the sign-in page checked the code of a <see cref="MfaChallengeKinds.BrowserFederated"/>
+    /// challenge: finishes the upstream sign-in still held in the external cookie, if it is this account's.
+    /// </summary>
+    public async Task<bool> CompleteAfterSecondFactorAsync(HttpContext context, long accountId, CancellationToken cancellationToken)
+    {
+        var upstream = UpstreamIdentity.From(await context.AuthenticateAsync(FederationSetup.ExternalScheme));
+        if (upstream is null)
+        {
+            return false;
+        }
+
+        var provider = ExternalProvidersOptions.Key(upstream.Provider);
+        var link = await db.Set<FederatedIdentity>().FirstOrDefaultAsync(f => f.Provider == provider && f.Subject == upstream.Subject && f.AccountId == accountId, cancellationToken);
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        return link is not null && account is not null
+            && await SignInAsync(context, account, link, upstream, cancellationToken, secondFactorChecked: true) == FederationOutcome.SignedIn;
+    }
+
+    private async Task<FederationOutcome> SignInAsync(HttpContext context, Account account, FederatedIdentity link, UpstreamIdentity upstream, CancellationToken cancellationToken, bool secondFactorChecked = false)
     {
         if (account.Status != AccountStatuses.Active)
         {
             audit.Record(FederationAuditTypes.Refused, account.Id, $"{link.Provider}: account disabled");
             await db.SaveChangesAsync(cancellationToken);
             return FederationOutcome.Disabled;
+        }
+
+        if (!secondFactorChecked && await mfa.IsOnAsync(account.Id, cancellationToken))
+        {
+            // The link (if new) is kept; the session waits for the code (docs/security.md, "Upstream identity providers").
+            await db.SaveChangesAsync(cancellationToken);
+            var challenge = await mfa.ChallengeAsync(account.Id, MfaChallengeKinds.BrowserFederated, BrowserSessions.ClientId, cancellationToken);
+            context.Response.Cookies.Append(SecondFactorCookie, challenge, new CookieOptions
+            {
+                HttpOnly = true,
+                Secure = context.Request.IsHttps,
+                SameSite = SameSiteMode.Lax,
+                Path = "/signin",
+                MaxAge = MultiFactor.ChallengeLifetime,
+                IsEssential = true,
+            });
+            return FederationOutcome.CodeNeeded;
         }
 
         var now = time.GetUtcNow();
@@ -190,7 +237,8 @@ public sealed class FederatedSignIn(
             throw new BadHttpRequestException("This sign-in raced another one; sign in again.", StatusCodes.Status409Conflict);
         }
 
-        await browser.SignInAsync(context, account, cancellationToken, upstream.SignInMethods, upstream.Acr);
+        var methods = secondFactorChecked ? [.. upstream.SignInMethods.Where(m => m != "otp"), "otp"] : upstream.SignInMethods;
+        await browser.SignInAsync(context, account, cancellationToken, methods, upstream.Acr);
         await context.SignOutAsync(FederationSetup.ExternalScheme);
         return FederationOutcome.SignedIn;
     }

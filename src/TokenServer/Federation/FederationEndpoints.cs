@@ -59,6 +59,7 @@ public static class FederationEndpoints
         {
             FederationOutcome.SignedIn => TypedResults.Redirect(returnUrl),
             FederationOutcome.PasswordNeeded => TypedResults.Redirect(LinkPage),
+            FederationOutcome.CodeNeeded => TypedResults.Redirect(QueryHelpers.AddQueryString("/signin", "returnUrl", returnUrl)),
             FederationOutcome.NoEmail => await FailAsync(context, provider, "no_email", returnUrl),
             _ => await FailAsync(context, provider, "disabled", returnUrl),
         };

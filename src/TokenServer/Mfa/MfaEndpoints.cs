@@ -90,7 +90,8 @@ public static class MfaEndpoints
         }
 
         var answered = await mfa.AnswerAsync(body.Value.MfaToken, body.Value.Code, cancellationToken);
-        if (answered is not { } ok)
+        // A sign-in page's challenge ends in a browser session there, never in API tokens.
+        if (answered is not { Challenge.Kind: MfaChallengeKinds.Login or MfaChallengeKinds.OAuth } ok)
         {
             return Problems.Create(StatusCodes.Status401Unauthorized, "Second factor not accepted",
                 "The code is wrong or already used, or the mfa_token expired, was used, or had too many attempts. Check the code; if it keeps failing, log in again for a new mfa_token.");

@@ -56,6 +56,9 @@ public static class MfaChallengeKinds
 
     /// <summary>The sign-in page: the answer is a browser session.</summary>
     public const string Browser = "browser";
+
+    /// <summary>A sign-in through an upstream provider (Federation/): the answer is a browser session with <c>amr</c> <c>fed</c> and <c>otp</c>.</summary>
+    public const string BrowserFederated = "browser-fed";
 }
 
 internal sealed class TotpAuthenticatorConfiguration : IEntityTypeConfiguration<TotpAuthenticator>

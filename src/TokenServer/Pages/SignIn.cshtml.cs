@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using TokenServer.Auth;
+using TokenServer.Federation;
 using TokenServer.Mfa;
 using TokenServer.Oidc;
 
@@ -12,7 +13,7 @@ namespace TokenServer.Pages;
 /// asked for a code next, through the same short-lived, single-use challenge as the API's
 /// <c>mfa_required</c> answer (<see cref="MultiFactor"/>).
 /// </summary>
-public sealed class SignInModel(CredentialChecker credentials, MultiFactor mfa, BrowserSessions browser) : PageModel
+public sealed class SignInModel(CredentialChecker credentials, MultiFactor mfa, BrowserSessions browser, FederatedSignIn federation) : PageModel
 {
     public const string FailureMessage = "The email or password is incorrect, or the account cannot sign in right now.";
     public const string CodeFailureMessage = "The code is wrong or already used, or this sign-in took too long. Enter the current code, or sign in again.";
@@ -35,7 +36,16 @@ public sealed class SignInModel(CredentialChecker credentials, MultiFactor mfa, 
 
     public string? Failure { get; private set; }
 
-    public void OnGet([FromQuery(Name = "login_hint")] string? loginHint) => Login = loginHint;
+    public void OnGet([FromQuery(Name = "login_hint")] string? loginHint)
+    {
+        Login = loginHint;
+        // An upstream sign-in of an account with MFA on (Federation/FederatedSignIn.cs): ask for its code.
+        if (Request.Cookies[FederatedSignIn.SecondFactorCookie] is { Length: > 0 } challenge)
+        {
+            MfaToken = challenge;
+            Response.Cookies.Delete(FederatedSignIn.SecondFactorCookie, new CookieOptions { Path = "/signin" });
+        }
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
@@ -67,15 +77,29 @@ public sealed class SignInModel(CredentialChecker credentials, MultiFactor mfa, 
     {
         var answered = string.IsNullOrWhiteSpace(Code) ? null : await mfa.AnswerAsync(MfaToken, Code, cancellationToken);
         Code = null;
-        if (answered is not { Challenge.Kind: MfaChallengeKinds.Browser } ok)
+        if (answered is not { Challenge.Kind: MfaChallengeKinds.Browser or MfaChallengeKinds.BrowserFederated } ok)
         {
             // A wrong code leaves the challenge usable until its attempts run out.
-            Failure = CodeFailureMessage;
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return Page();
+            return CodeRefused();
         }
 
-        await browser.SignInAsync(HttpContext, ok.Account, cancellationToken, MultiFactor.PasswordAndOtp);
+        if (ok.Challenge.Kind == MfaChallengeKinds.Browser)
+        {
+            await browser.SignInAsync(HttpContext, ok.Account, cancellationToken, MultiFactor.PasswordAndOtp);
+        }
+        else if (!await federation.CompleteAfterSecondFactorAsync(HttpContext, ok.Account.Id, cancellationToken))
+        {
+            // The upstream sign-in it belonged to expired (its cookie lasts minutes) or was another account's.
+            return CodeRefused();
+        }
+
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/account");
+    }
+
+    private PageResult CodeRefused()
+    {
+        Failure = CodeFailureMessage;
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Page();
     }
 }

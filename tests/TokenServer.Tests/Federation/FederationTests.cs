@@ -125,6 +125,55 @@ public sealed class FederationTests
         Assert.Equal(2, types.Count(t => t == "federation.signed_in"));
     }
 
+    [Fact]
+    public async Task UpstreamSignIn_OfAnAccountWithMfaOn_AsksForItsCode_BeforeAnySession()
+    {
+        await using var rig = await FederationRig.StartAsync();
+        await rig.DownstreamApi.RegisterAsync(Person, fullName: "Local Grace");
+        await SignUpstreamAsync(rig);
+        using (var linking = new UserAgent())
+        {
+            await SignInThroughUpstreamAsync(rig, linking);
+            await linking.SubmitAsync(null, new() { ["Password"] = Api.Password });
+            Assert.Contains("Signed in as", linking.Html, StringComparison.Ordinal);
+        }
+
+        // MFA turned on after the link.
+        var local = await rig.DownstreamApi.LoginAsync(Person);
+        string secret;
+        using (var enrol = await rig.DownstreamApi.PostJsonWithTokenAsync("/api/v1/auth/mfa/totp", new { }, local.AccessToken))
+        {
+            secret = (await enrol.ReadJsonAsync()).GetProperty("secret").GetString()!;
+        }
+
+        string Code() => new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret)).ComputeTotp(DateTime.UtcNow);
+        using (var confirmed = await rig.DownstreamApi.PostJsonWithTokenAsync("/api/v1/auth/mfa/totp/confirm", new { code = Code() }, local.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        }
+
+        // The upstream sign-in alone starts no session: the sign-in page asks for the code.
+        using var agent = new UserAgent();
+        await SignInThroughUpstreamAsync(rig, agent);
+        Assert.Equal("/signin", agent.Url.AbsolutePath);
+        Assert.Contains("Enter your sign-in code", agent.Html, StringComparison.Ordinal);
+        await agent.SubmitAsync(null, new() { ["Code"] = "000000" == Code() ? "111111" : "000000" });
+        Assert.Equal(HttpStatusCode.Unauthorized, agent.Status);
+        await agent.GoAsync(new Uri(rig.DownstreamAddress, "/account"));
+        Assert.Equal("/signin", agent.Url.AbsolutePath);
+
+        // The code page is gone with the navigation; a new upstream sign-in (the upstream remembers
+        // its user) asks again, and the right code signs in.
+        await agent.ClickProviderAsync(FederationRig.ProviderName);
+        Assert.Contains("Enter your sign-in code", agent.Html, StringComparison.Ordinal);
+        // (The next time step's code: the server accepts one step of drift, and the confirming
+        // code's step is spent, RFC 6238 §5.2.)
+        var next = new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret)).ComputeTotp(DateTime.UtcNow.AddSeconds(30));
+        await agent.SubmitAsync(null, new() { ["Code"] = next });
+        Assert.Equal("/account", agent.Url.AbsolutePath);
+        Assert.Contains("Signed in as", agent.Html, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
