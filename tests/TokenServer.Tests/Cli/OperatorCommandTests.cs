@@ -20,6 +20,11 @@ public sealed class OperatorCommandTests
     [InlineData("accounts", "legacy-report", "--help")]
     [InlineData("keys", "list", "--help")]
     [InlineData("keys", "rotate", "--help")]
+    [InlineData("keys", "withdraw", "--help")]
+    [InlineData("clients", "add", "--help")]
+    [InlineData("clients", "list", "--help")]
+    [InlineData("service-users", "add", "--help")]
+    [InlineData("service-users", "list", "--help")]
     [InlineData("prune", "--help")]
     [InlineData("store", "backup", "--help")]
     public async Task Help_IsPrinted_AndNothingStarts(params string[] args)

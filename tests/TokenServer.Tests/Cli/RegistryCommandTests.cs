@@ -13,21 +13,6 @@ namespace TokenServer.Tests.Cli;
 /// </summary>
 public sealed class RegistryCommandTests
 {
-    [Theory]
-    [InlineData("keys", "withdraw", "--help")]
-    [InlineData("clients", "add", "--help")]
-    [InlineData("clients", "list", "--help")]
-    [InlineData("service-users", "add", "--help")]
-    [InlineData("service-users", "list", "--help")]
-    public async Task Help_IsPrinted_AndNothingStarts(params string[] args)
-    {
-        using var store = TestStore.Create();
-        var result = await CliProcess.RunAsync(store, args);
-        Assert.Equal(0, result.ExitCode);
-        Assert.Contains("Usage:", result.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("Now listening", result.Output + result.Error, StringComparison.Ordinal);
-    }
-
     [Fact]
     public async Task KeysWithdraw_RemovesTheKeyFromJwks_RefusesItsTokens_AndANewKeySigns()
     {
