@@ -8,7 +8,7 @@ namespace TokenServer.LoadRunner;
 /// <summary>
 /// The bare ASP.NET Core app with JwtBearer (bench/TokenServer.BareJwt), run in the same run,
 /// on the same cores and with the same scenario settings as TokenServer: its peak memory and its
-/// public and protected GET rates are what issue 7's memory and token-check targets compare with.
+/// public and protected GET rates are what docs/performance.md's memory and token-check targets compare with.
 /// </summary>
 internal static class Baseline
 {

@@ -6,7 +6,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.MultiInstance;
 
-/// <summary>Issue 6: several instances behind one address share everything through the store.</summary>
+/// <summary>Several instances behind one address share everything through the store.</summary>
 public sealed class MultiInstanceTests(TwoInstances servers) : IClassFixture<TwoInstances>
 {
     private HttpClient A => servers.A;

@@ -4,7 +4,7 @@ using TokenServer.Hosting;
 namespace TokenServer.Auth;
 
 /// <summary>
-/// Bounds BCrypt work (issue 5, item 3): at most <see cref="PasswordOptions.MaxConcurrentHashes"/>
+/// Bounds BCrypt work (docs/security.md): at most <see cref="PasswordOptions.MaxConcurrentHashes"/>
 /// hashes run at once, at most <see cref="PasswordOptions.MaxQueuedHashes"/> wait, and anyone
 /// beyond that is refused at once with <see cref="ServerBusyException"/> (503 with Retry-After).
 /// A login flood therefore occupies a fixed number of threads; token validation and reads,

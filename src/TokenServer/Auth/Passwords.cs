@@ -173,7 +173,7 @@ public sealed class PasswordHasher(IOptions<PasswordOptions> options, HashGate g
 /// <summary>
 /// Hashing threads run at the lowest scheduling priority: when the cores are busy, a token
 /// check or a read that wakes up runs before the next slice of a hash, so a login flood costs
-/// the other routes little latency (issue 7: protected GET p99 during a flood within 3 × idle).
+/// the other routes little latency (docs/performance.md: protected GET p99 during a flood within 3 × idle).
 /// With nothing else to run, a hash still gets a whole core, so login throughput on an
 /// otherwise idle server is unchanged; under load, hashes get what the other routes leave.
 /// </summary>

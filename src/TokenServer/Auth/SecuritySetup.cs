@@ -2,7 +2,7 @@ using TokenServer.Hosting;
 
 namespace TokenServer.Auth;
 
-/// <summary>Issue 5's cross-cutting defences; docs/security.md describes each and its settings.</summary>
+/// <summary>The cross-cutting defences; docs/security.md describes each and its settings.</summary>
 public static class SecuritySetup
 {
     public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)

@@ -19,13 +19,13 @@ public enum AuthFailureKind
     AmbiguousToken,
 
     /// <summary>
-    /// Too many credential attempts from this client address (issue 5, item 1): 429. The
+    /// Too many credential attempts from this client address (docs/security.md): 429. The
     /// <c>Retry-After</c> header is already set when a writer sees this kind.
     /// </summary>
     RateLimited,
 
     /// <summary>
-    /// The password-hashing queue is full (issue 5, item 3): 503, answered at once. The
+    /// The password-hashing queue is full (docs/security.md): 503, answered at once. The
     /// <c>Retry-After</c> header is already set when a writer sees this kind.
     /// </summary>
     Overloaded,

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace TokenServer.Hosting;
 
-/// <summary>Per-client-address limits on routes that take a password or a refresh token (issue 5, item 1).</summary>
+/// <summary>Per-client-address limits on routes that take a password or a refresh token (docs/security.md).</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "TokenServer:RateLimits";

@@ -17,7 +17,7 @@ public sealed record Checklist(
     [property: JsonPropertyName("fields")] IReadOnlyList<ChecklistField> Fields);
 
 /// <summary>
-/// Built-in sample metadata checklists (issue 4, "checklists"). They ship with the code rather
+/// Built-in sample metadata checklists (docs/decisions.md). They ship with the code rather
 /// than the store: a sample records the checklist id it was validated against, and the
 /// checklists change only with a release. Field names follow the ENA/MIxS vocabulary.
 /// </summary>

@@ -8,7 +8,7 @@ namespace TokenServer.Resources;
 /// <summary>
 /// Seeds one small public project (samples, experiments, runs with tiny FASTQ files) the first
 /// time a Development server starts on an empty store, so a newcomer's first
-/// <c>curl http://localhost:8000/api/v1/projects/</c> shows something (issue 4, "Demo data").
+/// <c>curl http://localhost:8000/api/v1/projects/</c> shows something (docs/decisions.md).
 /// Registered only in the Development environment.
 /// </summary>
 internal sealed class DemoData(IServiceScopeFactory scopes, FileStore files, IOptions<ResourceOptions> options, TimeProvider time, ILogger<DemoData> logger) : IHostedService

@@ -19,7 +19,7 @@ public static class ResourcesSetup
         services.Configure<SwaggerGenOptions>(o => o.OperationFilter<ResourceOpenApiExamples>());
         if (builder.Environment.IsDevelopment())
         {
-            // Issue 4, "Demo data": Development only, never Production or Testing.
+            // Demo data (docs/decisions.md): Development only, never Production or Testing.
             services.AddHostedService<DemoData>();
         }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace TokenServer.Store;
 
-/// <summary>How long the store keeps what it no longer needs (issue 5, items 8 and 9).</summary>
+/// <summary>How long the store keeps what it no longer needs (docs/security.md).</summary>
 public sealed class PruningOptions
 {
     public const string Section = "TokenServer:Pruning";

@@ -154,7 +154,7 @@ public static class TokensSetup
             return "Critical header extensions are not supported.";
         }
 
-        // RFC 8725 §3.10 and issue 5: key-locating headers are never trusted. The key is chosen
+        // RFC 8725 §3.10 and docs/security.md: key-locating headers are never trusted. The key is chosen
         // by kid from our own ring only; a token carrying these was not minted here.
         foreach (var header in UntrustedKeyHeaders)
         {

@@ -9,7 +9,7 @@ namespace TokenServer.Users;
 
 /// <summary>
 /// Account profiles (role, status, memberships) in memory, so that a protected request does
-/// not go to the store to learn who is asking (issue 7: no store round trip on the
+/// not go to the store to learn who is asking (docs/performance.md: no store round trip on the
 /// protected-GET path). A profile is forgotten when it changes: at once on the instance that
 /// changed it (<see cref="AccountChangeInterceptor"/>), and on every other instance when the
 /// store poll sees the <see cref="AccountChange"/> row, within one poll interval, the same

@@ -81,7 +81,7 @@ public sealed class Caller
 
     public bool IsAdmin => Role == AccountRoles.Admin;
 
-    /// <summary>researcher, curator and admin create and edit records (issue 4, access rules).</summary>
+    /// <summary>researcher, curator and admin create and edit records (docs/decisions.md, access rules).</summary>
     public bool CanEdit => Role is AccountRoles.Researcher or AccountRoles.Curator or AccountRoles.Admin;
 
     /// <summary>curator and admin also publish (is_public, release_date) and delete.</summary>

@@ -7,7 +7,7 @@ using TokenServer.Tests.Infrastructure;
 namespace TokenServer.Tests.Compat;
 
 /// <summary>
-/// What every dialect promises (ARCHITECTURE.md habit 14, issue 3 item 10): one identity behind
+/// What every dialect promises: one identity behind
 /// every door. Each dialect's test class derives from this and says how to log in there.
 /// </summary>
 public abstract class DialectContractTests : IDisposable

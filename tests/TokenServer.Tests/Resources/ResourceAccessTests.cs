@@ -3,7 +3,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Resources;
 
-/// <summary>Issue 4 access rules: public vs private vs other organization vs anonymous, and each role.</summary>
+/// <summary>Access rules (docs/decisions.md): public vs private vs other organization vs anonymous, and each role.</summary>
 public sealed class ResourceAccessTests : IDisposable
 {
     private readonly ResourceWorld world = new();

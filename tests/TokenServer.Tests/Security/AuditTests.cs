@@ -5,7 +5,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 8: the events are recorded, and GET /api/v1/admin/audit filters and pages them.</summary>
+/// <summary>docs/security.md: the events are recorded, and GET /api/v1/admin/audit filters and pages them.</summary>
 public sealed class AuditTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

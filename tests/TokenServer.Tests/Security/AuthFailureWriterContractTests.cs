@@ -9,7 +9,7 @@ namespace TokenServer.Tests.Security;
 /// <summary>
 /// Every front door's <see cref="IAuthFailureWriter"/> (found on the mapped endpoints, so a new
 /// dialect is covered as soon as it is mapped) answers every failure kind with its status:
-/// in particular 429 and 503 for the rate limit and the hashing gate (issue 5, items 1 and 3).
+/// in particular 429 and 503 for the rate limit and the hashing gate (docs/security.md).
 /// </summary>
 public sealed class AuthFailureWriterContractTests : IDisposable
 {

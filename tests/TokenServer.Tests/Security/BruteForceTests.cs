@@ -4,7 +4,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 1: per-address rate limits on credential routes and per-account lockout with back-off.</summary>
+/// <summary>docs/security.md: per-address rate limits on credential routes and per-account lockout with back-off.</summary>
 public sealed class BruteForceTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

@@ -5,7 +5,7 @@ using TokenServer.Tests.Infrastructure;
 namespace TokenServer.Tests.Security;
 
 /// <summary>
-/// Issue 5, item 2 (CONTRACTS.md "Everywhere"): unknown account, wrong password, disabled and
+/// docs/security.md (CONTRACTS.md "Everywhere"): unknown account, wrong password, disabled and
 /// locked accounts are indistinguishable on the wire. Timing is covered by the dummy hash in
 /// CredentialChecker, not by a timed test.
 /// </summary>

@@ -11,7 +11,7 @@ using TokenServer.Tokens;
 namespace TokenServer.Tests.Security;
 
 /// <summary>
-/// Issue 5, item 4 (RFC 8725): forged and malformed tokens against GET /api/v1/auth/me. Each
+/// docs/security.md (RFC 8725): forged and malformed tokens against GET /api/v1/auth/me. Each
 /// is built from a real token of a real login, so only the one property under test is wrong;
 /// the first case re-signs the untouched token with our key and must pass, which proves the
 /// forgery harness itself produces tokens the server would otherwise accept.

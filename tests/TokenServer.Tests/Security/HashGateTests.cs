@@ -7,7 +7,7 @@ using TokenServer.Tests.Infrastructure;
 namespace TokenServer.Tests.Security;
 
 /// <summary>
-/// Issue 5, item 3: with every hashing slot taken and the queue full, credential routes answer
+/// docs/security.md: with every hashing slot taken and the queue full, credential routes answer
 /// 503 with Retry-After at once, while token validation and reads keep answering. The test
 /// holds the gate itself, so saturation is certain rather than timed.
 /// </summary>

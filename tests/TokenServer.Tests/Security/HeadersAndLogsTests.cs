@@ -9,7 +9,7 @@ using TokenServer.Tokens;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 7: cache and security headers, and no secret in any log line.</summary>
+/// <summary>docs/security.md: cache and security headers, and no secret in any log line.</summary>
 public sealed class HeadersAndLogsTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

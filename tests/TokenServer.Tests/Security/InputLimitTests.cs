@@ -5,7 +5,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 6: oversized and over-deep bodies get a clear 4xx problem, never a 500 or a hang.</summary>
+/// <summary>docs/security.md: oversized and over-deep bodies get a clear 4xx problem, never a 500 or a hang.</summary>
 public sealed class InputLimitTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

@@ -7,7 +7,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 9: the background pruner, driven by the fake clock, empties what has expired and keeps the rest.</summary>
+/// <summary>docs/security.md: the background pruner, driven by the fake clock, empties what has expired and keeps the rest.</summary>
 public sealed class PruningTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

@@ -5,7 +5,7 @@ using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Security;
 
-/// <summary>Issue 5, item 5 and the CONTRACTS.md rows for /auth/sessions and /auth/password.</summary>
+/// <summary>docs/security.md and the CONTRACTS.md rows for /auth/sessions and /auth/password.</summary>
 public sealed class SessionTests : IDisposable
 {
     private readonly TokenServerFactory factory = new();

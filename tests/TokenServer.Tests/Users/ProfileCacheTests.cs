@@ -6,7 +6,7 @@ using TokenServer.Tests.Infrastructure;
 namespace TokenServer.Tests.Users;
 
 /// <summary>
-/// Protected requests read the caller's profile from memory (issue 7); every change to it must
+/// Protected requests read the caller's profile from memory (docs/performance.md); every change to it must
 /// still show on the next request, on this instance at once and on another within a poll.
 /// Each test reads the profile first, so that what it checks is a cached profile being forgotten.
 /// </summary>
