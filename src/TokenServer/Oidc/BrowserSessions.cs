@@ -106,17 +106,19 @@ public sealed class BrowserSessions(SessionTokens sessions, IOptions<OidcOptions
         o.ExpireTimeSpan = lifetime;
         o.SlidingExpiration = false;
         o.LoginPath = "/signin";
-        o.Events.OnValidatePrincipal = context =>
+        o.Events.OnValidatePrincipal = async context =>
         {
             var user = FromPrincipal(context.Principal);
-            var revocations = context.HttpContext.RequestServices.GetRequiredService<RevocationList>();
-            if (user is null || revocations.IsRevoked(user.SessionId, null))
+            var services = context.HttpContext.RequestServices;
+            if (user is null || services.GetRequiredService<RevocationList>().IsRevoked(user.SessionId, null))
             {
                 context.RejectPrincipal();
-                return context.HttpContext.SignOutAsync(Scheme);
+                await context.HttpContext.SignOutAsync(Scheme);
+                return;
             }
 
-            return Task.CompletedTask;
+            // Using the cookie is using its session: the sessions list shows when it was last used.
+            await services.GetRequiredService<BrowserSessionUse>().StampAsync(user.SessionId, services.GetRequiredService<TokenServerDb>(), context.HttpContext.RequestAborted);
         };
     }
 

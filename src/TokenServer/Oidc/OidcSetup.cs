@@ -17,6 +17,7 @@ public static class OidcSetup
         services.AddScoped<CodeGrant>();
         services.AddScoped<DeviceFlow>();
         services.AddScoped<BrowserSessions>();
+        services.AddSingleton<BrowserSessionUse>();
         services.AddScoped<AuthorizedApps>();
         services.AddScoped<Logout>();
         services.AddScoped<ISessionEndListener, BackChannelLogout>();

@@ -262,6 +262,61 @@ public sealed partial class AccountPageTests : IDisposable
         Assert.Contains("Two-factor sign-in is <strong>on</strong>", await account.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BrowserSessionLastUse_MovesWhenTheBrowserIsUsedAMinuteLater_AndIsNotWrittenWithinTheMinute()
+    {
+        await api.RegisterAsync(Email);
+        var script = await api.LoginAsync(Email);
+        var admin = await api.LoginAdminAsync();
+        await api.RegisterClientAsync(admin.AccessToken, "notebook");
+        await SignInAsync(browser);
+        var signedInAt = factory.Time.GetUtcNow();
+
+        async Task<DateTimeOffset> BrowserLastUsedAsync()
+        {
+            using var response = await api.GetWithTokenAsync("/api/v1/auth/sessions", script.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var sessions = await response.ReadJsonAsync();
+            return sessions.EnumerateArray().Single(s => s.GetProperty("dialect").GetString() == "browser").GetProperty("last_used_at").GetDateTimeOffset();
+        }
+
+        async Task AuthorizeAsync()
+        {
+            using var response = await browser.GetAsync(OidcKit.AuthorizeUrl("notebook", Pkce.Create()));
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith(OidcKit.RedirectUri + "?code=", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        }
+
+        static string When(DateTimeOffset at) => TokenServer.Pages.AccountModel.When(at);
+
+        static void AssertAt(DateTimeOffset expected, DateTimeOffset actual) =>
+            Assert.InRange(actual, expected - TimeSpan.FromMilliseconds(1), expected + TimeSpan.FromMilliseconds(1));
+
+        AssertAt(signedInAt, await BrowserLastUsedAsync());
+
+        // Used within the minute (the account page, an app's sign-in): nothing is written.
+        factory.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account")).StatusCode);
+        await AuthorizeAsync();
+        AssertAt(signedInAt, await BrowserLastUsedAsync());
+
+        // A minute after the stamp, the account page's visit stamps it, and the page shows it.
+        factory.Time.Advance(TimeSpan.FromSeconds(1));
+        var visitedAt = factory.Time.GetUtcNow();
+        var page = await browser.GetStringAsync("/account");
+        AssertAt(visitedAt, await BrowserLastUsedAsync());
+        var row = $"this browser</strong>.*?</td>\\s*<td>{Regex.Escape(When(signedInAt))}</td>\\s*<td>{Regex.Escape(When(visitedAt))}</td>";
+        Assert.Matches(new Regex(row, RegexOptions.Singleline), page);
+
+        // An authorization request with the existing session counts as a use too, once the minute is over.
+        factory.Time.Advance(TimeSpan.FromSeconds(30));
+        await AuthorizeAsync();
+        AssertAt(visitedAt, await BrowserLastUsedAsync());
+        factory.Time.Advance(TimeSpan.FromSeconds(30));
+        await AuthorizeAsync();
+        AssertAt(visitedAt + TimeSpan.FromMinutes(1), await BrowserLastUsedAsync());
+    }
+
     [GeneratedRegex("id=\"new-token\" type=\"text\" readonly value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 
