@@ -15,6 +15,9 @@ namespace TokenServer.Pages;
 /// </summary>
 public sealed class LinkAccountModel(CredentialChecker credentials, FederatedSignIn federation, IOptions<ExternalProvidersOptions> options) : PageModel
 {
+    /// <summary>The page already names the account, so the message names the password alone (and, as sign-in does, a lockout).</summary>
+    public const string FailureMessage = "That is not this account's password, or the account cannot sign in right now. Nothing was linked.";
+
     [BindProperty]
     public string? Password { get; set; }
 
@@ -40,7 +43,7 @@ public sealed class LinkAccountModel(CredentialChecker credentials, FederatedSig
         Password = null;
         if (!result.Succeeded || await federation.LinkAndSignInAsync(HttpContext, result.Account!, upstream, cancellationToken) != FederationOutcome.SignedIn)
         {
-            Failure = SignInModel.FailureMessage;
+            Failure = FailureMessage;
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }

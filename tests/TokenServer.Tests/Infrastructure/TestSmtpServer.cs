@@ -71,6 +71,14 @@ public sealed class TestSmtpServer : IDisposable
         return match.Groups[1].Value;
     }
 
+    /// <summary>The address of the page a mail links to (a reset or verification link).</summary>
+    public static Uri LinkIn(MimeMessage mail)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(mail.TextBody ?? string.Empty, @"https?://\S+/account/(reset-password|verify-email)\?token=\S+");
+        Assert.True(match.Success, $"No link to a page in: {mail.TextBody}");
+        return new Uri(match.Value);
+    }
+
     public void Dispose()
     {
         stop.Cancel();
