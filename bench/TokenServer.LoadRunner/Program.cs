@@ -497,10 +497,12 @@ internal sealed class ServerGroup(string label) : IDisposable
 
 /// <summary>
 /// Sends each request to the next server instance in turn, as a load balancer would: with two
-/// instances, consecutive refreshes of one chain land on different instances.
+/// instances, consecutive refreshes of one chain land on different instances. Redirects are
+/// answers to measure, not to follow, and no cookie is kept: a scenario that acts as a browser
+/// (CodeFlow.cs) keeps each worker's cookies itself.
 /// </summary>
 internal sealed class RoundRobinHandler(IReadOnlyList<Uri> servers)
-    : DelegatingHandler(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    : DelegatingHandler(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10), AllowAutoRedirect = false, UseCookies = false })
 {
     private int next = -1;
 
