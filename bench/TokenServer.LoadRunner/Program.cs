@@ -104,7 +104,7 @@ internal static class Program
         var bcrypt = PasswordBound.VerifiesPerSecond(options.WorkFactor, TimeSpan.FromSeconds(options.Smoke ? 0 : 5));
         Console.WriteLine($"BCrypt (enhanced, SHA-384) verify at work factor {options.WorkFactor}: {bcrypt:F1}/s on one load-generator core");
         var results = new List<ScenarioResult>();
-        foreach (var scenario in Scenarios.All(setup, options).Where(s => options.Selects(s.Name)))
+        foreach (var scenario in Scenarios.All(setup, options, existingStore.Instances).Where(s => options.Selects(s.Name)))
         {
             var result = await scenario.RunAsync(existingStore.Client, options, existingStore.CpuTime);
             results.Add(result);
@@ -202,7 +202,7 @@ internal static class Program
 
         var results = new List<ScenarioResult>();
         var ratios = new JsonObject();
-        foreach (var scenario in Scenarios.All(setup, options).Where(s => LargeStore.ScenarioNames.Contains(s.Name) && options.Selects(s.Name)))
+        foreach (var scenario in Scenarios.All(setup, options, server.Instances).Where(s => LargeStore.ScenarioNames.Contains(s.Name) && options.Selects(s.Name)))
         {
             var result = await scenario.RunAsync(server.Client, options, server.CpuTime);
             result = result with { Name = scenario.Name + LargeStore.Suffix };
@@ -420,6 +420,9 @@ internal sealed class ServerGroup(string label) : IDisposable
     public TimeSpan FirstRequest { get; private set; }
 
     public string CpuDescription => servers.Count == 0 ? "none" : servers[0].CpuDescription;
+
+    /// <summary>Each instance's address, for scenarios that address one instance at a time.</summary>
+    public IReadOnlyList<Uri> Instances => servers.Select(s => s.BaseAddress).ToList();
 
     /// <summary>Starts all instances at once, then waits for each to answer.</summary>
     public async Task StartAsync(Func<ServerProcess> start, int instances)

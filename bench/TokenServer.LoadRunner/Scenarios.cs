@@ -258,7 +258,8 @@ internal sealed class Scenario(string name, Func<HttpClient, int, Task<object?>>
 
 internal static class Scenarios
 {
-    public static IEnumerable<IScenario> All(Setup setup, RunOptions options)
+    /// <summary>Every scenario against the instances at <paramref name="instances"/> (the scenarios that need more than one run only then).</summary>
+    public static IEnumerable<IScenario> All(Setup setup, RunOptions options, IReadOnlyList<Uri> instances)
     {
         yield return new Scenario("public-get-health", NoState, (c, _) => Get(c, "/api/v1/health", null));
         yield return new Scenario("protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken));
@@ -321,6 +322,11 @@ internal static class Scenarios
                     using var response = await c.PostAsync("/api/v1/auth/token", new FormUrlEncodedContent((Dictionary<string, string>)state!));
                     return (int)response.StatusCode;
                 });
+        }
+
+        if (instances.Count >= 2 && setup.ServiceClient is { } revoker)
+        {
+            yield return new CrossInstanceRevocationScenario(revoker, instances);
         }
 
         // Idle reference for the flood: the same few readers with nothing else going on.
