@@ -23,9 +23,11 @@ namespace TokenServer.LoadRunner;
 /// ids straight into the store file, restarts it and runs protected GET, login and refresh
 /// again, reporting each against its empty-store figure.
 /// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--instances N]
-/// [--samples N] [--work-factor N] [--warm-up N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
+/// [--samples N] [--work-factor N] [--warm-up N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]... [--compare-one-instance]
 /// [--large-store [--large-accounts N] [--large-sessions N] [--large-revoked N]]
 /// --scenario selects by name; "login" also selects "login-large-store" and the reverse.
+/// With --instances N, each instance runs on its own share of the server cores where there are
+/// enough (CpuList); --compare-one-instance then reruns the scaling scenarios on one instance.
 /// --large-store counts default to 100,000 accounts, 100,000 sessions and 1,000,000 revoked
 /// token ids; with --smoke to 1,000, 1,000 and 10,000.
 /// </summary>
@@ -220,7 +222,7 @@ internal static class Program
         return (results, report, server.FirstRequest);
     }
 
-    /// <summary>The scenarios the one-instance comparison reruns (docs/performance.md, "Two instances").</summary>
+    /// <summary>The scenarios the one-instance comparison reruns (docs/performance.md, "Scaling").</summary>
     private static readonly IReadOnlyList<string> ScalingScenarioNames = ["protected-get-me", "refresh-rotation", "client-credentials"];
 
     /// <summary>
