@@ -718,7 +718,7 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
 
 internal sealed record ScenarioResult(string Name, int Completed, double Seconds, double P50, double P99, IReadOnlyDictionary<int, int> Statuses, int ServerErrors, JsonObject? Extra)
 {
-    public double RequestsPerSecond => Completed / Seconds;
+    public double RequestsPerSecond => Seconds > 0 ? Completed / Seconds : 0;
 
     /// <summary>CPU time the server used during the measured window (all its threads and cores).</summary>
     public double ServerCpuSeconds { get; init; }
