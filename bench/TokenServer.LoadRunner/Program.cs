@@ -23,9 +23,11 @@ namespace TokenServer.LoadRunner;
 /// ids straight into the store file, restarts it and runs protected GET, login and refresh
 /// again, reporting each against its empty-store figure.
 /// Usage: dotnet run -c Release --project bench/TokenServer.LoadRunner -- [--seconds N] [--concurrency N] [--instances N]
-/// [--samples N] [--work-factor N] [--warm-up N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]...
+/// [--samples N] [--work-factor N] [--warm-up N] [--smoke] [--no-publish] [--out file.json] [--scenario name]... [--set Key=Value]... [--compare-one-instance]
 /// [--large-store [--large-accounts N] [--large-sessions N] [--large-revoked N]]
 /// --scenario selects by name; "login" also selects "login-large-store" and the reverse.
+/// With --instances N, each instance runs on its own share of the server cores where there are
+/// enough (CpuList); --compare-one-instance then reruns the scaling scenarios on one instance.
 /// --large-store counts default to 100,000 accounts, 100,000 sessions and 1,000,000 revoked
 /// token ids; with --smoke to 1,000, 1,000 and 10,000.
 /// </summary>
@@ -40,6 +42,8 @@ internal static class Program
           --work-factor N      BCrypt work factor of the run (10)     --instances N   servers on one store (1)
           --scenario NAME      run only these (repeatable); the names are in docs/performance.md
           --set KEY=VALUE      a server setting, e.g. Database__Provider=Postgres (repeatable)
+          --compare-one-instance  with --instances N >= 2: then rerun protected GET, refresh and
+                               client_credentials on one instance (one instance's cores) and report N over one
           --large-store        then refill the SQLite store and rerun protected GET, login, refresh
           --large-accounts N, --large-sessions N, --large-revoked N
           --smoke              2 s a scenario, no warm-up, small store (CI)
@@ -84,7 +88,7 @@ internal static class Program
     private static async Task<int> RunAsync(RunOptions options, string serverDirectory, string bareDirectory, string storeDirectory, List<ServerGroup> groups)
     {
         var provider = options.ServerSettings.GetValueOrDefault("Database__Provider", "Sqlite");
-        async Task<ServerGroup> StartGroupAsync(string label, Func<ServerProcess> start, int instances)
+        async Task<ServerGroup> StartGroupAsync(string label, Func<int, ServerProcess> start, int instances)
         {
             var group = new ServerGroup(label);
             groups.Add(group);
@@ -92,7 +96,8 @@ internal static class Program
             return group;
         }
 
-        Task<ServerGroup> StartAsync(string label) => StartGroupAsync(label, () => StartServer(serverDirectory, storeDirectory, options), options.Instances);
+        // Instance i of N runs on its share of the server's cores (CpuList).
+        Task<ServerGroup> StartAsync(string label) => StartGroupAsync(label, i => StartServer(serverDirectory, storeDirectory, options, CpuList(i, options.Instances)), options.Instances);
 
         // Setup on a new store, then a restart on the now existing store: the scenarios run
         // against the restarted instances, which start as a production restart would.
@@ -104,7 +109,7 @@ internal static class Program
         var bcrypt = PasswordBound.VerifiesPerSecond(options.WorkFactor, TimeSpan.FromSeconds(options.Smoke ? 0 : 5));
         Console.WriteLine($"BCrypt (enhanced, SHA-384) verify at work factor {options.WorkFactor}: {bcrypt:F1}/s on one load-generator core");
         var results = new List<ScenarioResult>();
-        foreach (var scenario in Scenarios.All(setup, options).Where(s => options.Selects(s.Name)))
+        foreach (var scenario in Scenarios.All(setup, options, existingStore.Instances).Where(s => options.Selects(s.Name)))
         {
             var result = await scenario.RunAsync(existingStore.Client, options, existingStore.CpuTime);
             results.Add(result);
@@ -134,9 +139,15 @@ internal static class Program
             ["resident_mb_after_scenarios"] = existingStore.ResidentMegabytes(),
         };
 
+        if (options.CompareOneInstance)
+        {
+            report["one_instance_comparison"] = await CompareOneInstanceAsync(setup, options, results, label => StartGroupAsync(
+                label, _ => StartServer(serverDirectory, storeDirectory, options, CpuList(0, options.Instances)), 1));
+        }
+
         if (options.Selects(Baseline.Prefix + "protected-get-me"))
         {
-            var (bareResults, bareReport) = await Baseline.RunAsync(bareDirectory, storeDirectory, options, (label, start) => StartGroupAsync(label, start, 1));
+            var (bareResults, bareReport) = await Baseline.RunAsync(bareDirectory, storeDirectory, options, (label, start) => StartGroupAsync(label, _ => start(), 1));
             results.AddRange(bareResults);
             bareReport["tokenserver_peak_over_bare_peak"] = Math.Round(existingStore.PeakMemoryMegabytes() / bareReport["peak_memory_mb"]!.GetValue<double>(), 2);
             report["bare_jwt_baseline"] = bareReport;
@@ -199,27 +210,8 @@ internal static class Program
 
         // Each scenario warms the restarted server up before it is measured, as on the empty store.
         var server = await start("large store");
-
-        var results = new List<ScenarioResult>();
-        var ratios = new JsonObject();
-        foreach (var scenario in Scenarios.All(setup, options).Where(s => LargeStore.ScenarioNames.Contains(s.Name) && options.Selects(s.Name)))
-        {
-            var result = await scenario.RunAsync(server.Client, options, server.CpuTime);
-            result = result with { Name = scenario.Name + LargeStore.Suffix };
-            results.Add(result);
-            Console.WriteLine(result.Describe());
-            if (emptyResults.FirstOrDefault(r => r.Name == scenario.Name) is { } empty)
-            {
-                ratios[scenario.Name] = new JsonObject
-                {
-                    ["empty_store_requests_per_second"] = Math.Round(empty.RequestsPerSecond, 1),
-                    ["large_store_requests_per_second"] = Math.Round(result.RequestsPerSecond, 1),
-                    ["ratio_large_over_empty"] = empty.RequestsPerSecond > 0 ? Math.Round(result.RequestsPerSecond / empty.RequestsPerSecond, 3) : null,
-                };
-                Console.WriteLine($"large store: {scenario.Name} {result.RequestsPerSecond:F0} req/s against {empty.RequestsPerSecond:F0} on the empty store, ratio {ratios[scenario.Name]!["ratio_large_over_empty"]}");
-            }
-        }
-
+        var (results, ratios) = await RerunAsync(
+            setup, options, server, LargeStore.ScenarioNames, LargeStore.Suffix, emptyResults, ("empty_store", "large_store", "ratio_large_over_empty"), (empty, large) => large / empty);
         server.Stop();
         var report = new JsonObject
         {
@@ -230,7 +222,76 @@ internal static class Program
         return (results, report, server.FirstRequest);
     }
 
-    private static ServerProcess StartServer(string directory, string store, RunOptions options)
+    /// <summary>The scenarios the one-instance comparison reruns (docs/performance.md, "Scaling").</summary>
+    private static readonly IReadOnlyList<string> ScalingScenarioNames = ["protected-get-me", "refresh-rotation", "client-credentials"];
+
+    /// <summary>
+    /// With N instances: starts one instance on the same store, on the cores one of the N had
+    /// (CpuList), reruns the scaling scenarios on it and reports each N-instance rate over it.
+    /// </summary>
+    private static async Task<JsonObject> CompareOneInstanceAsync(Setup setup, RunOptions options, List<ScenarioResult> results, Func<string, Task<ServerGroup>> startOne)
+    {
+        if (options.Instances < 2)
+        {
+            Console.WriteLine("one-instance comparison: skipped, it compares --instances 2 or more with one");
+            return new JsonObject { ["skipped"] = "needs --instances 2 or more" };
+        }
+
+        // With fewer server cores than instances (CpuList), the instances share them: the ratio
+        // then measures contention, not scaling.
+        var shared = Math.Max(1, Environment.ProcessorCount / 2) < options.Instances;
+        if (shared)
+        {
+            Console.WriteLine($"one-instance comparison: the {options.Instances} instances shared cores {CpuList(0, options.Instances)}; the ratio measures contention, not scaling (docs/performance.md)");
+        }
+
+        var one = await startOne("one instance");
+        var (oneResults, ratios) = await RerunAsync(
+            setup, options, one, ScalingScenarioNames, "-1-instance", results, ($"{options.Instances}_instances", "one_instance", "ratio_instances_over_one"), (instances, single) => instances / single);
+        one.Stop();
+        results.AddRange(oneResults);
+
+        return new JsonObject
+        {
+            ["instances"] = options.Instances,
+            ["instances_shared_cores"] = shared,
+            ["one_instance_cpus"] = one.CpuDescription,
+            ["requests_per_second_instances_over_one"] = ratios,
+        };
+    }
+
+    /// <summary>
+    /// Runs the selected scenarios among <paramref name="names"/> on <paramref name="server"/>, named
+    /// with <paramref name="suffix"/>, and compares each with the same scenario in <paramref name="reference"/>.
+    /// </summary>
+    private static async Task<(List<ScenarioResult> Results, JsonObject Ratios)> RerunAsync(
+        Setup setup, RunOptions options, ServerGroup server, IReadOnlyList<string> names, string suffix, List<ScenarioResult> reference, (string Reference, string Rerun, string Ratio) keys,
+        Func<double, double, double> ratio)
+    {
+        var results = new List<ScenarioResult>();
+        var ratios = new JsonObject();
+        foreach (var scenario in Scenarios.All(setup, options, server.Instances).Where(s => names.Contains(s.Name) && options.Selects(s.Name)))
+        {
+            var result = await scenario.RunAsync(server.Client, options, server.CpuTime);
+            result = result with { Name = scenario.Name + suffix };
+            results.Add(result);
+            Console.WriteLine(result.Describe());
+            if (reference.FirstOrDefault(r => r.Name == scenario.Name) is { } before)
+            {
+                ratios[scenario.Name] = new JsonObject
+                {
+                    [keys.Reference + "_requests_per_second"] = Math.Round(before.RequestsPerSecond, 1),
+                    [keys.Rerun + "_requests_per_second"] = Math.Round(result.RequestsPerSecond, 1),
+                    [keys.Ratio] = ratio(before.RequestsPerSecond, result.RequestsPerSecond) is var r && double.IsFinite(r) ? Math.Round(r, 3) : null,
+                };
+                Console.WriteLine($"{suffix.TrimStart('-')}: {scenario.Name} {result.RequestsPerSecond:F0} req/s against {before.RequestsPerSecond:F0} ({keys.Reference.Replace('_', ' ')}), {keys.Ratio} {ratios[scenario.Name]![keys.Ratio]}");
+            }
+        }
+
+        return (results, ratios);
+    }
+
+    private static ServerProcess StartServer(string directory, string store, RunOptions options, string? cpus)
     {
         var environment = new Dictionary<string, string>
         {
@@ -248,21 +309,36 @@ internal static class Program
             environment[key] = value;
         }
 
-        return StartProcess(Path.Combine(directory, "TokenServer.dll"), store, environment);
+        return StartProcess(Path.Combine(directory, "TokenServer.dll"), store, environment, cpus);
     }
 
     /// <summary>
-    /// Starts a published app on a free loopback port, pinned to the first half of the cores
-    /// (this process moves to the rest), in Production with warnings-only logging.
+    /// The cores (a taskset list) of instance <paramref name="index"/> of <paramref name="instances"/>:
+    /// the servers get the first half of the cores and the load generator the rest; each instance
+    /// gets its own equal share of that half when it has at least one core per instance, and
+    /// otherwise all instances share the whole half (on 2 cores: both on core 0).
     /// </summary>
-    internal static ServerProcess StartProcess(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    internal static string CpuList(int index, int instances)
+    {
+        var half = Math.Max(1, Environment.ProcessorCount / 2);
+        var share = half / instances;
+        return share < 1 ? $"0-{half - 1}" : $"{index * share}-{(index * share) + share - 1}";
+    }
+
+    /// <summary>
+    /// Starts a published app on a free loopback port, pinned to <paramref name="cpus"/> (by default
+    /// the first half of the cores; this process moves to the rest), in Production with
+    /// warnings-only logging.
+    /// </summary>
+    internal static ServerProcess StartProcess(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? cpus = null)
     {
         var port = FreePort();
         var half = Environment.ProcessorCount / 2;
+        cpus ??= CpuList(0, 1);
         // Pinned from its first instruction (taskset), the server sees only its own cores, so
         // everything sized by core count (the hashing gate, the GC) is sized as in production.
         var pin = half >= 1 && OperatingSystem.IsLinux() && File.Exists("/usr/bin/taskset");
-        var start = new ProcessStartInfo(pin ? "/usr/bin/taskset" : "dotnet", pin ? ["-c", $"0-{half - 1}", "dotnet", dll] : [dll])
+        var start = new ProcessStartInfo(pin ? "/usr/bin/taskset" : "dotnet", pin ? ["-c", cpus, "dotnet", dll] : [dll])
         {
             WorkingDirectory = workingDirectory,
             UseShellExecute = false,
@@ -290,16 +366,16 @@ internal static class Program
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var cpus = "shared";
+        var description = "shared";
         if (pin && OperatingSystem.IsLinux())
         {
-            // Server on the first half of the cores, load generator on the rest.
+            // Servers on the first half of the cores, load generator on the rest.
             var serverMask = (1L << half) - 1;
             Process.GetCurrentProcess().ProcessorAffinity = (nint)(((1L << Environment.ProcessorCount) - 1) & ~serverMask);
-            cpus = $"server cores 0-{half - 1}, load generator cores {half}-{Environment.ProcessorCount - 1}";
+            description = $"server cores {cpus}, load generator cores {half}-{Environment.ProcessorCount - 1}";
         }
 
-        return new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"), started, cpus);
+        return new ServerProcess(process, new Uri($"http://127.0.0.1:{port}"), started, description);
     }
 
     private static string FindRepositoryRoot()
@@ -346,6 +422,9 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
 
     public bool LargeStore { get; init; }
 
+    /// <summary>With --instances N ≥ 2: rerun the scaling scenarios on one instance and report N over one.</summary>
+    public bool CompareOneInstance { get; init; }
+
     public int? LargeAccounts { get; init; }
 
     public int? LargeSessions { get; init; }
@@ -380,6 +459,7 @@ internal sealed record RunOptions(int Seconds, int Concurrency, int WorkFactor, 
                 "--scenario" => Add(o, args[++i]),
                 "--set" => Set(o, args[++i]),
                 "--large-store" => o with { LargeStore = true },
+                "--compare-one-instance" => o with { CompareOneInstance = true },
                 "--large-accounts" => o with { LargeAccounts = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--large-sessions" => o with { LargeSessions = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--large-revoked" => o with { LargeRevoked = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)) },
@@ -419,14 +499,18 @@ internal sealed class ServerGroup(string label) : IDisposable
     /// <summary>From process start to the first 200 from GET /api/v1/health, for the slowest instance.</summary>
     public TimeSpan FirstRequest { get; private set; }
 
-    public string CpuDescription => servers.Count == 0 ? "none" : servers[0].CpuDescription;
+    /// <summary>Where each instance runs, e.g. "server cores 0-0, load generator cores 1-1" once per distinct placement.</summary>
+    public string CpuDescription => servers.Count == 0 ? "none" : string.Join("; ", servers.Select(s => s.CpuDescription).Distinct());
+
+    /// <summary>Each instance's address, for scenarios that address one instance at a time.</summary>
+    public IReadOnlyList<Uri> Instances => servers.Select(s => s.BaseAddress).ToList();
 
     /// <summary>Starts all instances at once, then waits for each to answer.</summary>
-    public async Task StartAsync(Func<ServerProcess> start, int instances)
+    public async Task StartAsync(Func<int, ServerProcess> start, int instances)
     {
         for (var i = 0; i < instances; i++)
         {
-            servers.Add(start());
+            servers.Add(start(i));
         }
 
         foreach (var server in servers)
@@ -497,10 +581,12 @@ internal sealed class ServerGroup(string label) : IDisposable
 
 /// <summary>
 /// Sends each request to the next server instance in turn, as a load balancer would: with two
-/// instances, consecutive refreshes of one chain land on different instances.
+/// instances, consecutive refreshes of one chain land on different instances. Redirects are
+/// answers to measure, not to follow, and no cookie is kept: a scenario that acts as a browser
+/// (CodeFlow.cs) keeps each worker's cookies itself.
 /// </summary>
 internal sealed class RoundRobinHandler(IReadOnlyList<Uri> servers)
-    : DelegatingHandler(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    : DelegatingHandler(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10), AllowAutoRedirect = false, UseCookies = false })
 {
     private int next = -1;
 
@@ -632,7 +718,7 @@ internal sealed class ServerProcess(Process process, Uri baseAddress, Stopwatch 
 
 internal sealed record ScenarioResult(string Name, int Completed, double Seconds, double P50, double P99, IReadOnlyDictionary<int, int> Statuses, int ServerErrors, JsonObject? Extra)
 {
-    public double RequestsPerSecond => Completed / Seconds;
+    public double RequestsPerSecond => Seconds > 0 ? Completed / Seconds : 0;
 
     /// <summary>CPU time the server used during the measured window (all its threads and cores).</summary>
     public double ServerCpuSeconds { get; init; }

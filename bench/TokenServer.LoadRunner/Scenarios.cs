@@ -26,6 +26,11 @@ internal sealed class Setup
     /// <summary>A registered public client with the device grant; null if the server has none.</summary>
     public string? DeviceClientId { get; init; }
 
+    /// <summary>A confidential first-party web app with the code grant (CodeFlow.cs); null if the server has none.</summary>
+    public CodeClient? WebClient { get; init; }
+
+    public sealed record CodeClient(string ClientId, string Secret);
+
     public static async Task<Setup> CreateAsync(HttpClient client, RunOptions options)
     {
         using (var register = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = UserEmail, password = Program.PasswordFor, full_name = "Bench User" }))
@@ -44,6 +49,7 @@ internal sealed class Setup
             HasSamples = samples,
             PersonalToken = await TryCreatePersonalTokenAsync(client, user.Access),
             DeviceClientId = await TryRegisterDeviceClientAsync(client, admin.Access),
+            WebClient = await TryRegisterWebClientAsync(client, admin.Access),
         };
     }
 
@@ -67,6 +73,22 @@ internal sealed class Setup
             first_party = true,
         });
         return created.IsSuccessStatusCode ? DeviceClient : null;
+    }
+
+    /// <summary>First party, so the signed-in user is sent back with a code at once, without a consent page.</summary>
+    private static async Task<CodeClient?> TryRegisterWebClientAsync(HttpClient client, string adminToken)
+    {
+        using var created = await Send(client, HttpMethod.Post, "/api/v1/admin/clients", adminToken, new
+        {
+            client_id = "bench-web",
+            name = "Bench web app",
+            type = "confidential",
+            redirect_uris = new[] { CodeFlowScenario.RedirectUri },
+            grant_types = new[] { "authorization_code" },
+            scopes = new[] { "openid" },
+            first_party = true,
+        });
+        return created.IsSuccessStatusCode ? new CodeClient("bench-web", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("client_secret").GetString()!) : null;
     }
 
     public static async Task<(string Access, string Refresh)> LoginAsync(HttpClient client, string email)
@@ -236,7 +258,8 @@ internal sealed class Scenario(string name, Func<HttpClient, int, Task<object?>>
 
 internal static class Scenarios
 {
-    public static IEnumerable<IScenario> All(Setup setup, RunOptions options)
+    /// <summary>Every scenario against the instances at <paramref name="instances"/> (the scenarios that need more than one run only then).</summary>
+    public static IEnumerable<IScenario> All(Setup setup, RunOptions options, IReadOnlyList<Uri> instances)
     {
         yield return new Scenario("public-get-health", NoState, (c, _) => Get(c, "/api/v1/health", null));
         yield return new Scenario("protected-get-me", NoState, (c, _) => Get(c, "/api/v1/auth/me", setup.UserToken));
@@ -255,6 +278,11 @@ internal static class Scenarios
                 using var response = await c.PostAsync("/api/v1/auth/token", new FormUrlEncodedContent(form));
                 return (int)response.StatusCode;
             });
+        }
+
+        if (setup.WebClient is { } web)
+        {
+            yield return new CodeFlowScenario(web);
         }
 
         // A resource server asks about a user's access token (RFC 7662), as a service user.
@@ -294,6 +322,11 @@ internal static class Scenarios
                     using var response = await c.PostAsync("/api/v1/auth/token", new FormUrlEncodedContent((Dictionary<string, string>)state!));
                     return (int)response.StatusCode;
                 });
+        }
+
+        if (instances.Count >= 2 && setup.ServiceClient is { } revoker)
+        {
+            yield return new CrossInstanceRevocationScenario(revoker, instances);
         }
 
         // Idle reference for the flood: the same few readers with nothing else going on.
