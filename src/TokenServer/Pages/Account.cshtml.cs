@@ -15,7 +15,7 @@ using TokenServer.Users;
 namespace TokenServer.Pages;
 
 /// <summary>
-/// The signed-in person's account (docs/account.md): profile, email, password, sessions, authorized
+/// The signed-in person's account (README "The account page"): profile, email, password, sessions, authorized
 /// apps, personal access tokens and MFA. Each form calls the same service as its API route; the
 /// page adds only the browser's rules: sign-in required, anti-forgery on every form (Razor Pages
 /// validates it on every POST), recent sign-in before adding a way in (docs/decisions.md).

@@ -103,6 +103,8 @@ public sealed class FederationBrowserTests
         var page = await (await browser.NewContextAsync(new() { JavaScriptEnabled = false })).NewPageAsync();
         await page.GotoAsync(new Uri(rig.DownstreamAddress, "/account").ToString());
         await SignOnBrowserTests.SignInOnPageAsync(page, Person);
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Sections" }).GetByRole(AriaRole.Link, new() { Name = "Linked identities" }).ClickAsync();
+        Assert.EndsWith("#identities", page.Url, StringComparison.Ordinal);
         await Assertions.Expect(LinkedIdentities(page)).ToContainTextAsync("No institution or other provider is linked to your account.");
         await LinkedIdentities(page).GetByRole(AriaRole.Button, new() { Name = $"Link {FederationRig.DisplayName}" }).ClickAsync();
         await UpstreamPasswordAsync(rig, page, Other);
