@@ -369,6 +369,52 @@ public sealed class FederationTests
     }
 
     [Fact]
+    public async Task DeviceApproved_OnABrowserSignedInUpstream_GetsAnIdTokenWhoseAmrSaysFed()
+    {
+        await using var rig = await FederationRig.StartAsync();
+        await SignUpstreamAsync(rig);
+        var admin = await rig.DownstreamApi.LoginAdminAsync();
+        using (var created = await rig.DownstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new
+        {
+            client_id = "cli",
+            name = "Command line",
+            type = "public",
+            grant_types = new[] { DeviceGrant },
+            scopes = new[] { "openid", "email" },
+            first_party = true,
+        }, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var started = await rig.DownstreamApi.PostFormAsync("/connect/device_authorization", new Dictionary<string, string> { ["client_id"] = "cli", ["scope"] = "openid email" });
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        var start = await started.ReadJsonAsync();
+
+        // The person opens the verification URI, signs in through the upstream and allows the device.
+        using var agent = new UserAgent();
+        var page = new Uri(start.GetProperty("verification_uri_complete").GetString()!);
+        await SignInThroughUpstreamAsync(rig, agent, returnUrl: page.PathAndQuery);
+        Assert.Equal("/device", agent.Url.AbsolutePath);
+        Assert.Contains("Allow Command line?", agent.Html, StringComparison.Ordinal);
+        await agent.SubmitAsync(null, new() { ["decision"] = "allow" });
+        Assert.Equal(HttpStatusCode.OK, agent.Status);
+
+        using var poll = await rig.DownstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = DeviceGrant,
+            ["device_code"] = start.GetProperty("device_code").GetString()!,
+            ["client_id"] = "cli",
+        });
+        Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
+        var claims = Claims(await poll.ReadJsonAsync());
+        Assert.Equal(Person, claims.GetProperty("email").GetString());
+        Assert.Equal(["fed", "pwd"], claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+    }
+
+    private const string DeviceGrant = "urn:ietf:params:oauth:grant-type:device_code";
+
+    [Fact]
     public async Task AdminProviders_ListsEachProviderWithItsRedirectUri_ForAdminsOnly()
     {
         await using var rig = await FederationRig.StartAsync();
