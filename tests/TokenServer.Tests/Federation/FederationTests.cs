@@ -4,7 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
+using TokenServer.Store;
 using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Federation;
@@ -366,6 +369,52 @@ public sealed class FederationTests
         Assert.Contains($"{FederationRig.DisplayName} did not complete the sign-in", agent.Html, StringComparison.Ordinal);
         await agent.GoAsync(new Uri(rig.DownstreamAddress, "/account"));
         Assert.Equal("/signin", agent.Url.AbsolutePath); // the account page sends a visitor who is not signed in to sign in
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstSignIns_OfTheSamePerson_BothSignInToOneAccount()
+    {
+        await using var rig = await FederationRig.StartAsync();
+        await rig.RegisterDownstreamClientAsync(App);
+        static bool AtCallback(Uri u) => u.AbsolutePath == $"/signin/{FederationRig.ProviderName}/callback";
+
+        // Whether the two callbacks overlap at the account decision depends on the scheduler, so
+        // the test plays several rounds (each a new upstream person); a round without overlap
+        // proves nothing but passes, a round with it fails unless both browsers end signed in to
+        // the one account.
+        for (var round = 0; round < 5; round++)
+        {
+            var email = $"twin{round}@uni.example.org";
+            await SignUpstreamAsync(rig, email);
+            using var first = new UserAgent();
+            using var second = new UserAgent();
+            var callbacks = new List<Uri>();
+            foreach (var agent in new[] { first, second })
+            {
+                var callback = await SignInThroughUpstreamAsync(rig, agent, email, stopAt: AtCallback);
+                Assert.NotNull(callback);
+                callbacks.Add(callback);
+            }
+
+            await Task.WhenAll(first.GoAsync(callbacks[0]), second.GoAsync(callbacks[1]));
+
+            foreach (var agent in new[] { first, second })
+            {
+                Assert.Equal("/account", agent.Url.AbsolutePath);
+                Assert.Contains("Signed in as", agent.Html, StringComparison.Ordinal);
+            }
+
+            var subjects = new[]
+            {
+                Claims(await AppTokensAsync(rig, first, email)).GetProperty("sub").GetString(),
+                Claims(await AppTokensAsync(rig, second, email)).GetProperty("sub").GetString(),
+            };
+            Assert.Equal(subjects[0], subjects[1]);
+            using var scope = rig.Downstream.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+            var normalized = email.ToUpperInvariant();
+            Assert.Equal(1, await db.Accounts.CountAsync(a => a.NormalizedEmail == normalized));
+        }
     }
 
     [Fact]
