@@ -45,20 +45,8 @@ public sealed class FederationTests
     /// <summary>The downstream's code flow for its client <see cref="App"/>, signing in through the upstream when asked: the tokens the app gets.</summary>
     private static async Task<JsonElement> AppTokensAsync(FederationRig rig, UserAgent agent, string email = Person)
     {
-        var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        var authorize = QueryHelpers.AddQueryString(new Uri(rig.DownstreamAddress, "/connect/authorize").ToString(), new Dictionary<string, string?>
-        {
-            ["response_type"] = "code",
-            ["client_id"] = App,
-            ["redirect_uri"] = FederationRig.AppRedirectUri,
-            ["scope"] = "openid profile email",
-            ["state"] = "app-state",
-            ["nonce"] = "app-nonce",
-            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
-            ["code_challenge_method"] = "S256",
-        });
-        static bool AtApp(Uri u) => u.ToString().StartsWith(FederationRig.AppRedirectUri, StringComparison.Ordinal);
-        var back = await agent.GoAsync(new Uri(authorize), AtApp);
+        var (authorize, verifier) = AppAuthorizeRequest(rig.DownstreamAddress, App);
+        var back = await agent.GoAsync(authorize, AtApp);
         if (back is null)
         {
             // Not signed in at the downstream: its sign-in page, whose provider button keeps the authorization request.
@@ -68,21 +56,47 @@ public sealed class FederationTests
                 ?? await agent.SubmitAsync(null, new() { ["Login"] = email, ["Password"] = Api.Password }, AtApp);
         }
 
+        return await RedeemAsync(rig.DownstreamApi, App, back, verifier);
+    }
+
+    internal static bool AtApp(Uri u) => u.ToString().StartsWith(FederationRig.AppRedirectUri, StringComparison.Ordinal);
+
+    /// <summary>An app's authorization request (code flow with PKCE) at <paramref name="downstream"/>, and its code verifier.</summary>
+    internal static (Uri Authorize, string Verifier) AppAuthorizeRequest(Uri downstream, string clientId)
+    {
+        var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var authorize = QueryHelpers.AddQueryString(new Uri(downstream, "/connect/authorize").ToString(), new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = clientId,
+            ["redirect_uri"] = FederationRig.AppRedirectUri,
+            ["scope"] = "openid profile email",
+            ["state"] = "app-state",
+            ["nonce"] = "app-nonce",
+            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
+            ["code_challenge_method"] = "S256",
+        });
+        return (new Uri(authorize), verifier);
+    }
+
+    /// <summary>The app's token request with the code in <paramref name="back"/> (the redirect to the app): its tokens.</summary>
+    internal static async Task<JsonElement> RedeemAsync(HttpClient downstreamApi, string clientId, Uri? back, string verifier)
+    {
         Assert.NotNull(back);
         var code = QueryHelpers.ParseQuery(back.Query)["code"].ToString();
-        using var response = await rig.DownstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        using var response = await downstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = code,
             ["redirect_uri"] = FederationRig.AppRedirectUri,
-            ["client_id"] = App,
+            ["client_id"] = clientId,
             ["code_verifier"] = verifier,
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.ReadJsonAsync();
     }
 
-    private static JsonElement Claims(JsonElement tokens) =>
+    internal static JsonElement Claims(JsonElement tokens) =>
         JsonDocument.Parse(Base64UrlEncoder.Decode(tokens.GetProperty("id_token").GetString()!.Split('.')[1])).RootElement.Clone();
 
     [Fact]
