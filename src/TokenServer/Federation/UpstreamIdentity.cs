@@ -26,6 +26,9 @@ public sealed record UpstreamIdentity(
     public const string ReturnUrlItem = "returnUrl";
     public const string LinkAccountItem = "link_account";
 
+    /// <summary>The longest upstream <c>acr</c> passed on (the store's <c>acr</c> columns, Oidc/OidcEntities.cs); a longer one is dropped, not cut to another name.</summary>
+    public const int MaxAcrLength = 200;
+
     public static UpstreamIdentity? From(AuthenticateResult result)
     {
         if (!result.Succeeded
@@ -45,7 +48,7 @@ public sealed record UpstreamIdentity(
             bool.TryParse(principal.FindFirstValue("email_verified"), out var verified) && verified,
             principal.FindFirstValue("name"),
             [.. principal.FindAll("amr").Select(c => c.Value)],
-            principal.FindFirstValue("acr"),
+            principal.FindFirstValue("acr") is { Length: > 0 and <= MaxAcrLength } acr ? acr : null,
             [.. principal.Claims],
             result.Properties.Items.TryGetValue(ReturnUrlItem, out var url) && url is not null ? url : "/account",
             result.Properties.Items.TryGetValue(LinkAccountItem, out var link) && long.TryParse(link, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null);
