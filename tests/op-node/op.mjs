@@ -78,6 +78,7 @@ createServer((req, res) => {
   } else {
     handle(req, res);
   }
+// No host: the issuer's "localhost" may resolve to ::1 or to 127.0.0.1 for the downstream.
 }).listen(Number(port), () => {
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 });
