@@ -436,8 +436,23 @@ public sealed class FederationTests
     {
         await using var rig = await FederationRig.StartAsync();
         await SignUpstreamAsync(rig);
-        var admin = await rig.DownstreamApi.LoginAdminAsync();
-        using (var created = await rig.DownstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new
+
+        // The person opens the verification URI, signs in through the upstream and allows the device.
+        using var agent = new UserAgent();
+        var claims = await DeviceIdTokenAsync(rig.DownstreamApi, agent, page => SignInThroughUpstreamAsync(rig, agent, returnUrl: page.PathAndQuery));
+        Assert.Equal(Person, claims.GetProperty("email").GetString());
+        Assert.Equal(["fed", "pwd"], claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+    }
+
+    /// <summary>
+    /// The device flow (RFC 8628) of a new command-line client at the downstream: <paramref name="open"/>
+    /// brings <paramref name="agent"/> from the verification URI to the device page, where it allows
+    /// the device; the claims of the ID token the client's poll gets.
+    /// </summary>
+    internal static async Task<JsonElement> DeviceIdTokenAsync(HttpClient downstreamApi, UserAgent agent, Func<Uri, Task> open)
+    {
+        var admin = await downstreamApi.LoginAdminAsync();
+        using (var created = await downstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new
         {
             client_id = "cli",
             name = "Command line",
@@ -450,29 +465,24 @@ public sealed class FederationTests
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
 
-        using var started = await rig.DownstreamApi.PostFormAsync("/connect/device_authorization", new Dictionary<string, string> { ["client_id"] = "cli", ["scope"] = "openid email" });
+        using var started = await downstreamApi.PostFormAsync("/connect/device_authorization", new Dictionary<string, string> { ["client_id"] = "cli", ["scope"] = "openid email" });
         Assert.Equal(HttpStatusCode.OK, started.StatusCode);
         var start = await started.ReadJsonAsync();
 
-        // The person opens the verification URI, signs in through the upstream and allows the device.
-        using var agent = new UserAgent();
-        var page = new Uri(start.GetProperty("verification_uri_complete").GetString()!);
-        await SignInThroughUpstreamAsync(rig, agent, returnUrl: page.PathAndQuery);
+        await open(new Uri(start.GetProperty("verification_uri_complete").GetString()!));
         Assert.Equal("/device", agent.Url.AbsolutePath);
         Assert.Contains("Allow Command line?", agent.Html, StringComparison.Ordinal);
         await agent.SubmitAsync(null, new() { ["decision"] = "allow" });
         Assert.Equal(HttpStatusCode.OK, agent.Status);
 
-        using var poll = await rig.DownstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        using var poll = await downstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
         {
             ["grant_type"] = DeviceGrant,
             ["device_code"] = start.GetProperty("device_code").GetString()!,
             ["client_id"] = "cli",
         });
         Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
-        var claims = Claims(await poll.ReadJsonAsync());
-        Assert.Equal(Person, claims.GetProperty("email").GetString());
-        Assert.Equal(["fed", "pwd"], claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+        return Claims(await poll.ReadJsonAsync());
     }
 
     private const string DeviceGrant = "urn:ietf:params:oauth:grant-type:device_code";

@@ -20,7 +20,7 @@ public sealed class NodeUpstreamTests
     private const string UpstreamAcr = "urn:example:loa:substantial";
 
     [NodeFact]
-    public async Task SignInThroughOidcProvider_PassesItsAcrAndRegisteredAmr_IntoTheIdToken_AndChecksItsIss()
+    public async Task SignInThroughOidcProvider_PassesItsAcrAndRegisteredAmr_IntoCodeAndDeviceIdTokens_AndChecksItsIss()
     {
         var downstreamAddress = new Uri($"http://127.0.0.1:{RealServer.FreePort()}");
         var secret = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
@@ -63,6 +63,13 @@ public sealed class NodeUpstreamTests
         Assert.Equal(UpstreamAcr, claims.GetProperty("acr").GetString());
 
         // RFC 8176 §2: fed, then the upstream's registered values; its private x-vendor-push is not passed on.
-        Assert.Equal(["fed", "pwd", "hwk", "mfa"], claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+        string[] amr = ["fed", "pwd", "hwk", "mfa"];
+        Assert.Equal(amr, claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+
+        // A device allowed in the same browser session gets the same acr and amr (RFC 8628).
+        var device = await FederationTests.DeviceIdTokenAsync(api, agent, page => agent.GoAsync(page));
+        Assert.Equal(claims.GetProperty("sub").GetString(), device.GetProperty("sub").GetString());
+        Assert.Equal(UpstreamAcr, device.GetProperty("acr").GetString());
+        Assert.Equal(amr, device.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
     }
 }
