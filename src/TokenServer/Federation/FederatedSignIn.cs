@@ -36,6 +36,9 @@ public enum FederationOutcome
     /// before any session starts; an upstream sign-in is not this account's second factor.
     /// </summary>
     CodeNeeded,
+
+    /// <summary>Another sign-in changed the same account or link at the same moment, and no link was found after it: signing in again decides afresh.</summary>
+    Crossed,
 }
 
 public enum UnlinkOutcome
@@ -68,63 +71,107 @@ public sealed class FederatedSignIn(
     public async Task<FederationOutcome> CompleteAsync(HttpContext context, UpstreamIdentity upstream, CancellationToken cancellationToken)
     {
         var provider = ExternalProvidersOptions.Key(upstream.Provider);
-        var link = await db.Set<FederatedIdentity>().FirstOrDefaultAsync(f => f.Provider == provider && f.Subject == upstream.Subject, cancellationToken);
-        Account? account;
-        if (link is not null)
+        if (await FindLinkAsync(upstream, cancellationToken) is { } known)
         {
-            account = await db.Accounts.FirstAsync(a => a.Id == link.AccountId, cancellationToken);
+            return await SignInLinkedAsync(context, known, upstream, cancellationToken);
         }
-        else if (upstream.LinkAccountId is { } linkTo && await BrowserSessions.CurrentAsync(context) is { } current && current.AccountId == linkTo)
+
+        if (upstream.LinkAccountId is { } linkTo && await BrowserSessions.CurrentAsync(context) is { } current && current.AccountId == linkTo)
         {
             // Linking from the account page: the signed-in browser session proves the account.
-            account = await db.Accounts.FirstAsync(a => a.Id == linkTo, cancellationToken);
-            link = Link(account, upstream);
+            var account = await db.Accounts.FirstAsync(a => a.Id == linkTo, cancellationToken);
+            return await SignInAsync(context, account, Link(account, upstream), upstream, cancellationToken);
         }
-        else if (upstream.Email is null)
+
+        if (upstream.Email is null)
         {
             audit.Record(FederationAuditTypes.Refused, null, $"{provider}: no email address shared");
             await db.SaveChangesAsync(cancellationToken);
             return FederationOutcome.NoEmail;
         }
-        else if (await FindByEmailAsync(upstream.Email, cancellationToken) is { } existing)
+
+        if (await FindByEmailAsync(upstream.Email, cancellationToken) is { } existing)
         {
+            if (await FindLinkAsync(upstream, cancellationToken) is { } raced)
+            {
+                // The account of a concurrent first sign-in of this same person, stored with its link after the lookup above.
+                return await SignInLinkedAsync(context, raced, upstream, cancellationToken);
+            }
+
             audit.Record(FederationAuditTypes.Refused, existing.Id, $"{provider}: email matches an unlinked account; its password is needed to link (upstream email_verified {upstream.EmailVerified.ToString().ToLowerInvariant()})");
             await db.SaveChangesAsync(cancellationToken);
             return FederationOutcome.PasswordNeeded;
         }
-        else
-        {
-            var (created, conflict) = await registry.CreateAsync(
-                new NewAccount(upstream.Email, null, string.IsNullOrWhiteSpace(upstream.Name) ? upstream.Email : upstream.Name.Trim(), AccountRoles.Researcher, null)
-                {
-                    // Only an address the provider says it verified counts as verified here.
-                    EmailVerifiedAt = upstream.EmailVerified ? time.GetUtcNow() : null,
-                },
-                null,
-                cancellationToken);
-            if (created is null)
-            {
-                // Another request took the address a moment ago (RegistrationConflict.Email).
-                log.LogInformation("Upstream sign-in through {Provider} raced a registration ({Conflict})", provider, conflict);
-                return FederationOutcome.PasswordNeeded;
-            }
 
-            account = created;
-            link = Link(account, upstream);
+        if (await CreateLinkedAsync(upstream, cancellationToken) is { } created)
+        {
+            return await SignInAsync(context, created.Account, created.Link, upstream, cancellationToken);
         }
 
-        return await SignInAsync(context, account, link, upstream, cancellationToken);
+        // A concurrent first sign-in of this same person stored its account and link first: sign in to that one.
+        return await FindLinkAsync(upstream, cancellationToken) is { } winner
+            ? await SignInLinkedAsync(context, winner, upstream, cancellationToken)
+            : FederationOutcome.Crossed;
     }
 
     /// <summary>Links after the account's password was checked on the link page, then signs in.</summary>
     public async Task<FederationOutcome> LinkAndSignInAsync(HttpContext context, Account account, UpstreamIdentity upstream, CancellationToken cancellationToken)
     {
-        var provider = ExternalProvidersOptions.Key(upstream.Provider);
-        var existing = await db.Set<FederatedIdentity>().FirstOrDefaultAsync(f => f.Provider == provider && f.Subject == upstream.Subject, cancellationToken);
+        var existing = await FindLinkAsync(upstream, cancellationToken);
         return existing is not null && existing.AccountId != account.Id
             ? FederationOutcome.PasswordNeeded
             : await SignInAsync(context, account, existing ?? Link(account, upstream), upstream, cancellationToken);
     }
+
+    /// <summary>
+    /// A new account without a password for the upstream person, stored in one transaction with
+    /// its link, so that no account is left without the link that is its only way in, and whoever
+    /// sees the account also sees the link. Null when the address was taken meanwhile (a concurrent
+    /// first sign-in of the same person, or another registration): nothing is stored then.
+    /// </summary>
+    private async Task<(Account Account, FederatedIdentity Link)?> CreateLinkedAsync(UpstreamIdentity upstream, CancellationToken cancellationToken)
+    {
+        var provider = ExternalProvidersOptions.Key(upstream.Provider);
+        await using var transaction = await db.BeginWriteTransactionAsync(cancellationToken);
+        var (account, conflict) = await registry.CreateAsync(
+            new NewAccount(upstream.Email!, null, string.IsNullOrWhiteSpace(upstream.Name) ? upstream.Email! : upstream.Name.Trim(), AccountRoles.Researcher, null)
+            {
+                // Only an address the provider says it verified counts as verified here.
+                EmailVerifiedAt = upstream.EmailVerified ? time.GetUtcNow() : null,
+            },
+            null,
+            cancellationToken);
+        if (account is null)
+        {
+            log.LogInformation("Upstream sign-in through {Provider} raced a registration ({Conflict})", provider, conflict);
+            return null;
+        }
+
+        var link = Link(account, upstream);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique (provider, subject) index: the same person was linked meanwhile.
+            log.LogInformation("Upstream sign-in through {Provider} raced another link of the same subject", provider);
+            db.ChangeTracker.Clear();
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (account, link);
+    }
+
+    private Task<FederatedIdentity?> FindLinkAsync(UpstreamIdentity upstream, CancellationToken cancellationToken)
+    {
+        var provider = ExternalProvidersOptions.Key(upstream.Provider);
+        return db.Set<FederatedIdentity>().FirstOrDefaultAsync(f => f.Provider == provider && f.Subject == upstream.Subject, cancellationToken);
+    }
+
+    private async Task<FederationOutcome> SignInLinkedAsync(HttpContext context, FederatedIdentity link, UpstreamIdentity upstream, CancellationToken cancellationToken) =>
+        await SignInAsync(context, await db.Accounts.FirstAsync(a => a.Id == link.AccountId, cancellationToken), link, upstream, cancellationToken);
 
     /// <summary>The account holding this email address as its email or username, if any.</summary>
     public Task<Account?> FindByEmailAsync(string email, CancellationToken cancellationToken)
@@ -232,9 +279,11 @@ public sealed class FederatedSignIn(
         }
         catch (DbUpdateException)
         {
-            // The unique (provider, subject) index: a concurrent first sign-in of the same person linked first.
+            // The unique (provider, subject) index: a link made from a signed-in session or by
+            // password raced another link of the same person; a fresh sign-in decides again.
             log.LogInformation("Upstream sign-in through {Provider} raced another link of the same subject", link.Provider);
-            throw new BadHttpRequestException("This sign-in raced another one; sign in again.", StatusCodes.Status409Conflict);
+            db.ChangeTracker.Clear();
+            return FederationOutcome.Crossed;
         }
 
         var methods = secondFactorChecked ? [.. upstream.SignInMethods.Where(m => m != "otp"), "otp"] : upstream.SignInMethods;

@@ -61,6 +61,7 @@ public static class FederationEndpoints
             FederationOutcome.PasswordNeeded => TypedResults.Redirect(LinkPage),
             FederationOutcome.CodeNeeded => TypedResults.Redirect(QueryHelpers.AddQueryString("/signin", "returnUrl", returnUrl)),
             FederationOutcome.NoEmail => await FailAsync(context, provider, "no_email", returnUrl),
+            FederationOutcome.Crossed => await FailAsync(context, provider, "crossed", returnUrl),
             _ => await FailAsync(context, provider, "disabled", returnUrl),
         };
     }

@@ -26,6 +26,9 @@ public sealed record UpstreamIdentity(
     public const string ReturnUrlItem = "returnUrl";
     public const string LinkAccountItem = "link_account";
 
+    /// <summary>The longest upstream <c>acr</c> passed on (the store's <c>acr</c> columns, Oidc/OidcEntities.cs); a longer one is dropped, not cut to another name.</summary>
+    public const int MaxAcrLength = 200;
+
     public static UpstreamIdentity? From(AuthenticateResult result)
     {
         if (!result.Succeeded
@@ -45,12 +48,21 @@ public sealed record UpstreamIdentity(
             bool.TryParse(principal.FindFirstValue("email_verified"), out var verified) && verified,
             principal.FindFirstValue("name"),
             [.. principal.FindAll("amr").Select(c => c.Value)],
-            principal.FindFirstValue("acr"),
+            principal.FindFirstValue("acr") is { Length: > 0 and <= MaxAcrLength } acr ? acr : null,
             [.. principal.Claims],
             result.Properties.Items.TryGetValue(ReturnUrlItem, out var url) && url is not null ? url : "/account",
             result.Properties.Items.TryGetValue(LinkAccountItem, out var link) && long.TryParse(link, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null);
     }
 
-    /// <summary>The RFC 8176 <c>amr</c> of a sign-in through this provider: <c>fed</c> and what the provider reported.</summary>
-    public IReadOnlyList<string> SignInMethods => ["fed", .. Amr.Where(a => a != "fed").Distinct(StringComparer.Ordinal)];
+    /// <summary>
+    /// The RFC 8176 <c>amr</c> of a sign-in through this provider: <c>fed</c>, then the values the
+    /// provider reported that RFC 8176 §2 defines. A provider's private values (RFC 8176 §1: their
+    /// meaning is its own) are not passed on to TokenServer's relying parties, which could not know it.
+    /// </summary>
+    public IReadOnlyList<string> SignInMethods => ["fed", .. Amr.Where(a => a != "fed" && RegisteredMethods.Contains(a)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The authentication method reference values of RFC 8176 §2.</summary>
+    private static readonly HashSet<string> RegisteredMethods = new(
+        ["face", "fed", "fpt", "geo", "hwk", "iris", "kba", "mca", "mfa", "otp", "pin", "pwd", "rba", "retina", "sc", "sms", "swk", "tel", "user", "vbm", "wia"],
+        StringComparer.Ordinal);
 }

@@ -79,7 +79,9 @@ public sealed class DeviceFlow(TokenServerDb db, CodeGrant grants, IOptions<Oidc
                     .SetProperty(d => d.Status, allow ? DeviceStatuses.Approved : DeviceStatuses.Denied)
                     .SetProperty(d => d.AccountId, user.AccountId)
                     .SetProperty(d => d.BrowserSessionId, user.SessionId)
-                    .SetProperty(d => d.AuthTime, user.AuthTime), cancellationToken),
+                    .SetProperty(d => d.AuthTime, user.AuthTime)
+                    .SetProperty(d => d.AuthenticationMethods, string.Join(' ', user.Amr))
+                    .SetProperty(d => d.Acr, user.Acr), cancellationToken),
             cancellationToken);
         return changed == 1;
     }
@@ -142,6 +144,6 @@ public sealed class DeviceFlow(TokenServerDb db, CodeGrant grants, IOptions<Oidc
             return GrantResult.Fail("invalid_grant", "The sign-in that approved this device has ended; start again.");
         }
 
-        return await grants.IssueAsync(client, parent.Account, row.BrowserSessionId!, parent.ExpiresAt, row.Scope, null, row.AuthTime ?? now, cancellationToken);
+        return await grants.IssueAsync(client, parent.Account, row.BrowserSessionId!, parent.ExpiresAt, row.Scope, null, row.AuthTime ?? now, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr);
     }
 }

@@ -139,6 +139,10 @@ public sealed class DeviceAuthorization
     public long? AccountId { get; set; }
     public string? BrowserSessionId { get; set; }
     public DateTimeOffset? AuthTime { get; set; }
+
+    /// <summary>The approving browser sign-in's <c>amr</c> (RFC 8176, separated by spaces) and <c>acr</c>, as on <see cref="AuthorizationCode"/>.</summary>
+    public string? AuthenticationMethods { get; set; }
+    public string? Acr { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
@@ -168,6 +172,8 @@ internal sealed class DeviceAuthorizationConfiguration : IEntityTypeConfiguratio
         builder.Property(d => d.Scope).HasMaxLength(1000);
         builder.Property(d => d.Status).HasMaxLength(20);
         builder.Property(d => d.BrowserSessionId).HasMaxLength(40);
+        builder.Property(d => d.AuthenticationMethods).HasMaxLength(200);
+        builder.Property(d => d.Acr).HasMaxLength(200);
         builder.HasIndex(d => d.ExpiresAt);
     }
 }

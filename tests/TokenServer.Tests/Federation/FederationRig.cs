@@ -72,22 +72,29 @@ public sealed partial class FederationRig : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         var secret = (await registered.ReadJsonAsync()).GetProperty("client_secret").GetString();
 
+        var downstream = StartDownstream(downstreamAddress, ProviderName, upstreamAddress.ToString().TrimEnd('/'), secret!, DisplayName, downstreamSettings);
+        return new FederationRig(upstream, upstreamAddress, downstream, downstreamAddress);
+    }
+
+    /// <summary>The server under test on Kestrel at <paramref name="address"/> (port from <see cref="RealServer.FreePort"/>), with one upstream provider.</summary>
+    internal static TokenServerFactory StartDownstream(Uri address, string providerName, string authority, string secret, string displayName, Dictionary<string, string?>? settings = null)
+    {
         var downstream = new TokenServerFactory();
-        downstream.Settings["TokenServer:Issuer"] = downstreamAddress.ToString().TrimEnd('/');
-        var provider = $"TokenServer:ExternalProviders:{ProviderName}";
-        downstream.Settings[$"{provider}:Authority"] = upstreamAddress.ToString().TrimEnd('/');
+        downstream.Settings["TokenServer:Issuer"] = address.ToString().TrimEnd('/');
+        var provider = $"TokenServer:ExternalProviders:{providerName}";
+        downstream.Settings[$"{provider}:Authority"] = authority;
         downstream.Settings[$"{provider}:ClientId"] = ClientId;
         downstream.Settings[$"{provider}:ClientSecret"] = secret;
-        downstream.Settings[$"{provider}:DisplayName"] = DisplayName;
+        downstream.Settings[$"{provider}:DisplayName"] = displayName;
         downstream.Settings[$"{provider}:RequireHttpsMetadata"] = "false";
-        foreach (var (key, value) in downstreamSettings ?? [])
+        foreach (var (key, value) in settings ?? [])
         {
             downstream.Settings[key] = value;
         }
 
-        downstream.UseKestrel(downstreamPort);
+        downstream.UseKestrel(address.Port);
         downstream.StartServer();
-        return new FederationRig(upstream, upstreamAddress, downstream, downstreamAddress);
+        return downstream;
     }
 
     /// <summary>Arranges the upstream's world directly in its store (the upstream is a fixture, not the server under test).</summary>
@@ -102,10 +109,12 @@ public sealed partial class FederationRig : IAsyncDisposable
     }
 
     /// <summary>Registers a public first-party client at the downstream, for a browser's code flow that ends in tokens.</summary>
-    public async Task RegisterDownstreamClientAsync(string clientId)
+    public Task RegisterDownstreamClientAsync(string clientId) => RegisterAppAsync(DownstreamApi, clientId);
+
+    internal static async Task RegisterAppAsync(HttpClient downstreamApi, string clientId)
     {
-        var admin = await DownstreamApi.LoginAdminAsync();
-        using var response = await DownstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new Dictionary<string, object?>
+        var admin = await downstreamApi.LoginAdminAsync();
+        using var response = await downstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new Dictionary<string, object?>
         {
             ["client_id"] = clientId,
             ["name"] = "Notebook",

@@ -4,7 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
+using TokenServer.Store;
 using TokenServer.Tests.Infrastructure;
 
 namespace TokenServer.Tests.Federation;
@@ -42,20 +45,8 @@ public sealed class FederationTests
     /// <summary>The downstream's code flow for its client <see cref="App"/>, signing in through the upstream when asked: the tokens the app gets.</summary>
     private static async Task<JsonElement> AppTokensAsync(FederationRig rig, UserAgent agent, string email = Person)
     {
-        var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        var authorize = QueryHelpers.AddQueryString(new Uri(rig.DownstreamAddress, "/connect/authorize").ToString(), new Dictionary<string, string?>
-        {
-            ["response_type"] = "code",
-            ["client_id"] = App,
-            ["redirect_uri"] = FederationRig.AppRedirectUri,
-            ["scope"] = "openid profile email",
-            ["state"] = "app-state",
-            ["nonce"] = "app-nonce",
-            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
-            ["code_challenge_method"] = "S256",
-        });
-        static bool AtApp(Uri u) => u.ToString().StartsWith(FederationRig.AppRedirectUri, StringComparison.Ordinal);
-        var back = await agent.GoAsync(new Uri(authorize), AtApp);
+        var (authorize, verifier) = AppAuthorizeRequest(rig.DownstreamAddress, App);
+        var back = await agent.GoAsync(authorize, AtApp);
         if (back is null)
         {
             // Not signed in at the downstream: its sign-in page, whose provider button keeps the authorization request.
@@ -65,21 +56,47 @@ public sealed class FederationTests
                 ?? await agent.SubmitAsync(null, new() { ["Login"] = email, ["Password"] = Api.Password }, AtApp);
         }
 
+        return await RedeemAsync(rig.DownstreamApi, App, back, verifier);
+    }
+
+    internal static bool AtApp(Uri u) => u.ToString().StartsWith(FederationRig.AppRedirectUri, StringComparison.Ordinal);
+
+    /// <summary>An app's authorization request (code flow with PKCE) at <paramref name="downstream"/>, and its code verifier.</summary>
+    internal static (Uri Authorize, string Verifier) AppAuthorizeRequest(Uri downstream, string clientId)
+    {
+        var verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var authorize = QueryHelpers.AddQueryString(new Uri(downstream, "/connect/authorize").ToString(), new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = clientId,
+            ["redirect_uri"] = FederationRig.AppRedirectUri,
+            ["scope"] = "openid profile email",
+            ["state"] = "app-state",
+            ["nonce"] = "app-nonce",
+            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
+            ["code_challenge_method"] = "S256",
+        });
+        return (new Uri(authorize), verifier);
+    }
+
+    /// <summary>The app's token request with the code in <paramref name="back"/> (the redirect to the app): its tokens.</summary>
+    internal static async Task<JsonElement> RedeemAsync(HttpClient downstreamApi, string clientId, Uri? back, string verifier)
+    {
         Assert.NotNull(back);
         var code = QueryHelpers.ParseQuery(back.Query)["code"].ToString();
-        using var response = await rig.DownstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        using var response = await downstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = code,
             ["redirect_uri"] = FederationRig.AppRedirectUri,
-            ["client_id"] = App,
+            ["client_id"] = clientId,
             ["code_verifier"] = verifier,
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.ReadJsonAsync();
     }
 
-    private static JsonElement Claims(JsonElement tokens) =>
+    internal static JsonElement Claims(JsonElement tokens) =>
         JsonDocument.Parse(Base64UrlEncoder.Decode(tokens.GetProperty("id_token").GetString()!.Split('.')[1])).RootElement.Clone();
 
     [Fact]
@@ -367,6 +384,108 @@ public sealed class FederationTests
         await agent.GoAsync(new Uri(rig.DownstreamAddress, "/account"));
         Assert.Equal("/signin", agent.Url.AbsolutePath); // the account page sends a visitor who is not signed in to sign in
     }
+
+    [Fact]
+    public async Task ConcurrentFirstSignIns_OfTheSamePerson_BothSignInToOneAccount()
+    {
+        await using var rig = await FederationRig.StartAsync();
+        await rig.RegisterDownstreamClientAsync(App);
+        static bool AtCallback(Uri u) => u.AbsolutePath == $"/signin/{FederationRig.ProviderName}/callback";
+
+        // Whether the two callbacks overlap at the account decision depends on the scheduler, so
+        // the test plays several rounds (each a new upstream person); a round without overlap
+        // proves nothing but passes, a round with it fails unless both browsers end signed in to
+        // the one account.
+        for (var round = 0; round < 5; round++)
+        {
+            var email = $"twin{round}@uni.example.org";
+            await SignUpstreamAsync(rig, email);
+            using var first = new UserAgent();
+            using var second = new UserAgent();
+            var callbacks = new List<Uri>();
+            foreach (var agent in new[] { first, second })
+            {
+                var callback = await SignInThroughUpstreamAsync(rig, agent, email, stopAt: AtCallback);
+                Assert.NotNull(callback);
+                callbacks.Add(callback);
+            }
+
+            await Task.WhenAll(first.GoAsync(callbacks[0]), second.GoAsync(callbacks[1]));
+
+            foreach (var agent in new[] { first, second })
+            {
+                Assert.Equal("/account", agent.Url.AbsolutePath);
+                Assert.Contains("Signed in as", agent.Html, StringComparison.Ordinal);
+            }
+
+            var subjects = new[]
+            {
+                Claims(await AppTokensAsync(rig, first, email)).GetProperty("sub").GetString(),
+                Claims(await AppTokensAsync(rig, second, email)).GetProperty("sub").GetString(),
+            };
+            Assert.Equal(subjects[0], subjects[1]);
+            using var scope = rig.Downstream.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<TokenServerDb>();
+            var normalized = email.ToUpperInvariant();
+            Assert.Equal(1, await db.Accounts.CountAsync(a => a.NormalizedEmail == normalized));
+        }
+    }
+
+    [Fact]
+    public async Task DeviceApproved_OnABrowserSignedInUpstream_GetsAnIdTokenWhoseAmrSaysFed()
+    {
+        await using var rig = await FederationRig.StartAsync();
+        await SignUpstreamAsync(rig);
+
+        // The person opens the verification URI, signs in through the upstream and allows the device.
+        using var agent = new UserAgent();
+        var claims = await DeviceIdTokenAsync(rig.DownstreamApi, agent, page => SignInThroughUpstreamAsync(rig, agent, returnUrl: page.PathAndQuery));
+        Assert.Equal(Person, claims.GetProperty("email").GetString());
+        Assert.Equal(["fed", "pwd"], claims.GetProperty("amr").EnumerateArray().Select(a => a.GetString()!).ToArray());
+    }
+
+    /// <summary>
+    /// The device flow (RFC 8628) of a new command-line client at the downstream: <paramref name="open"/>
+    /// brings <paramref name="agent"/> from the verification URI to the device page, where it allows
+    /// the device; the claims of the ID token the client's poll gets.
+    /// </summary>
+    internal static async Task<JsonElement> DeviceIdTokenAsync(HttpClient downstreamApi, UserAgent agent, Func<Uri, Task> open)
+    {
+        var admin = await downstreamApi.LoginAdminAsync();
+        using (var created = await downstreamApi.PostJsonWithTokenAsync("/api/v1/admin/clients", new
+        {
+            client_id = "cli",
+            name = "Command line",
+            type = "public",
+            grant_types = new[] { DeviceGrant },
+            scopes = new[] { "openid", "email" },
+            first_party = true,
+        }, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var started = await downstreamApi.PostFormAsync("/connect/device_authorization", new Dictionary<string, string> { ["client_id"] = "cli", ["scope"] = "openid email" });
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        var start = await started.ReadJsonAsync();
+
+        await open(new Uri(start.GetProperty("verification_uri_complete").GetString()!));
+        Assert.Equal("/device", agent.Url.AbsolutePath);
+        Assert.Contains("Allow Command line?", agent.Html, StringComparison.Ordinal);
+        await agent.SubmitAsync(null, new() { ["decision"] = "allow" });
+        Assert.Equal(HttpStatusCode.OK, agent.Status);
+
+        using var poll = await downstreamApi.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = DeviceGrant,
+            ["device_code"] = start.GetProperty("device_code").GetString()!,
+            ["client_id"] = "cli",
+        });
+        Assert.Equal(HttpStatusCode.OK, poll.StatusCode);
+        return Claims(await poll.ReadJsonAsync());
+    }
+
+    private const string DeviceGrant = "urn:ietf:params:oauth:grant-type:device_code";
 
     [Fact]
     public async Task AdminProviders_ListsEachProviderWithItsRedirectUri_ForAdminsOnly()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using TokenServer.Tests.Infrastructure;
@@ -5,17 +6,18 @@ using TokenServer.Tests.Infrastructure;
 namespace TokenServer.Tests.Oidc;
 
 /// <summary>
-/// A relying party written with another stack's OpenID Connect library, run as a process:
-/// tests/rp-node (openid-client, node) or tests/rp-python (Authlib, Debian's python3). Each writes
-/// one JSON line with its authorization URL, reads the URL the browser came back to on stdin, and
-/// writes one JSON line with what it learned.
+/// A peer written with another stack's OpenID Connect library, run as a process: the relying
+/// parties tests/rp-node (openid-client, node) and tests/rp-python (Authlib, Debian's python3),
+/// each of which writes one JSON line with its authorization URL, reads the URL the browser came
+/// back to on stdin, and writes one JSON line with what it learned; and the upstream provider
+/// tests/op-node (oidc-provider), which writes one JSON line when it listens.
 /// </summary>
 public sealed class RelyingPartyProcess : IAsyncDisposable
 {
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>tests/rp-node's packages, installed once per test run with <c>npm ci</c> from the committed lock file (npm's cache makes later runs offline).</summary>
-    private static readonly Lazy<Task<string>> NodeInstalled = new(InstallNodeAsync);
+    /// <summary>Each node folder's packages, installed once per test run with <c>npm ci</c> from its committed lock file (npm's cache makes later runs offline).</summary>
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> NodeInstalled = new(StringComparer.Ordinal);
 
     private readonly Process process;
     private readonly Task<string> errors;
@@ -32,8 +34,11 @@ public sealed class RelyingPartyProcess : IAsyncDisposable
             .Select(dir => System.IO.Path.Combine(dir, program))
             .FirstOrDefault(File.Exists);
 
-    public static async Task<RelyingPartyProcess> NodeAsync(params string[] args) =>
-        new(Start("node", await NodeInstalled.Value, ["rp.mjs", .. args]));
+    public static Task<RelyingPartyProcess> NodeAsync(params string[] args) => NodeScriptAsync("rp-node", "rp.mjs", args);
+
+    /// <summary>Runs <paramref name="script"/> of the node folder tests/<paramref name="folder"/> after <c>npm ci</c> there.</summary>
+    public static async Task<RelyingPartyProcess> NodeScriptAsync(string folder, string script, params string[] args) =>
+        new(Start("node", await NodeInstalled.GetOrAdd(folder, f => new Lazy<Task<string>>(() => InstallNodeAsync(f))).Value, [script, .. args]));
 
     public static RelyingPartyProcess PythonApp(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
@@ -73,9 +78,9 @@ public sealed class RelyingPartyProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private static async Task<string> InstallNodeAsync()
+    private static async Task<string> InstallNodeAsync(string folder)
     {
-        var directory = SourceTree.Path("tests", "rp-node");
+        var directory = SourceTree.Path("tests", folder);
         using var npm = Process.Start(Start("npm", directory, ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"]))!;
         var output = npm.StandardOutput.ReadToEndAsync();
         var error = npm.StandardError.ReadToEndAsync();

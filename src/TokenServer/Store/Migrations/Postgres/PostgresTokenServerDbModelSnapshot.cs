@@ -331,8 +331,16 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.Property<long?>("AccountId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTimeOffset?>("AuthTime")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("BrowserSessionId")
                         .HasMaxLength(40)

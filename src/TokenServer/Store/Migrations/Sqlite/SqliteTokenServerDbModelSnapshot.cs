@@ -314,8 +314,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.Property<long?>("AccountId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("AuthTime")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("BrowserSessionId")
                         .HasMaxLength(40)

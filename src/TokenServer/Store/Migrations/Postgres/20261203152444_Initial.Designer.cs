@@ -13,7 +13,7 @@ using TokenServer.Store;
 namespace TokenServer.Store.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenServerDb))]
-    [Migration("20261203135119_Initial")]
+    [Migration("20261203152444_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -334,8 +334,16 @@ namespace TokenServer.Store.Migrations.Postgres
                     b.Property<long?>("AccountId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<DateTimeOffset?>("AuthTime")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("BrowserSessionId")
                         .HasMaxLength(40)

@@ -95,6 +95,8 @@ namespace TokenServer.Store.Migrations.Sqlite
                     AccountId = table.Column<long>(type: "INTEGER", nullable: true),
                     BrowserSessionId = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
                     AuthTime = table.Column<long>(type: "INTEGER", nullable: true),
+                    AuthenticationMethods = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Acr = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false),
                     Interval = table.Column<int>(type: "INTEGER", nullable: false),

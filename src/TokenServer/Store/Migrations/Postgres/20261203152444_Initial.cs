@@ -98,6 +98,8 @@ namespace TokenServer.Store.Migrations.Postgres
                     AccountId = table.Column<long>(type: "bigint", nullable: true),
                     BrowserSessionId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
                     AuthTime = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    AuthenticationMethods = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Acr = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Interval = table.Column<int>(type: "integer", nullable: false),

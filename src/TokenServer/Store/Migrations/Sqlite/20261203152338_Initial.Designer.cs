@@ -10,7 +10,7 @@ using TokenServer.Store;
 namespace TokenServer.Store.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteTokenServerDb))]
-    [Migration("20261203135014_Initial")]
+    [Migration("20261203152338_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -317,8 +317,16 @@ namespace TokenServer.Store.Migrations.Sqlite
                     b.Property<long?>("AccountId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Acr")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("AuthTime")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("AuthenticationMethods")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("BrowserSessionId")
                         .HasMaxLength(40)
