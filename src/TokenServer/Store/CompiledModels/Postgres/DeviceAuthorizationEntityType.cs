@@ -20,7 +20,7 @@ namespace TokenServer.Store.CompiledModels.Postgres
                 "TokenServer.Oidc.DeviceAuthorization",
                 typeof(DeviceAuthorization),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 14,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -41,6 +41,15 @@ namespace TokenServer.Store.CompiledModels.Postgres
                 nullable: true);
             accountId.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
+            var acr = runtimeEntityType.AddProperty(
+                "Acr",
+                typeof(string),
+                propertyInfo: typeof(DeviceAuthorization).GetProperty("Acr", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeviceAuthorization).GetField("<Acr>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 200);
+            acr.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
             var authTime = runtimeEntityType.AddProperty(
                 "AuthTime",
                 typeof(DateTimeOffset?),
@@ -48,6 +57,15 @@ namespace TokenServer.Store.CompiledModels.Postgres
                 fieldInfo: typeof(DeviceAuthorization).GetField("<AuthTime>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
             authTime.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
+
+            var authenticationMethods = runtimeEntityType.AddProperty(
+                "AuthenticationMethods",
+                typeof(string),
+                propertyInfo: typeof(DeviceAuthorization).GetProperty("AuthenticationMethods", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeviceAuthorization).GetField("<AuthenticationMethods>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 200);
+            authenticationMethods.AddAnnotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.None);
 
             var browserSessionId = runtimeEntityType.AddProperty(
                 "BrowserSessionId",

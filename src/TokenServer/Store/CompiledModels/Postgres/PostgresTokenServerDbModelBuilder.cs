@@ -12,7 +12,7 @@ namespace TokenServer.Store.CompiledModels.Postgres
     public partial class PostgresTokenServerDbModel
     {
         private PostgresTokenServerDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("9608b994-404d-4e5f-9f0b-971776a7b963"), entityTypeCount: 30)
+            : base(skipDetectChanges: false, modelId: new Guid("73ea0878-a490-4abb-9cf7-cbc800e7b2c6"), entityTypeCount: 30)
         {
         }
 

@@ -20,7 +20,7 @@ namespace TokenServer.Store.CompiledModels.Sqlite
                 "TokenServer.Oidc.DeviceAuthorization",
                 typeof(DeviceAuthorization),
                 baseEntityType,
-                propertyCount: 12,
+                propertyCount: 14,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -39,6 +39,14 @@ namespace TokenServer.Store.CompiledModels.Sqlite
                 fieldInfo: typeof(DeviceAuthorization).GetField("<AccountId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
+            var acr = runtimeEntityType.AddProperty(
+                "Acr",
+                typeof(string),
+                propertyInfo: typeof(DeviceAuthorization).GetProperty("Acr", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeviceAuthorization).GetField("<Acr>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 200);
+
             var authTime = runtimeEntityType.AddProperty(
                 "AuthTime",
                 typeof(DateTimeOffset?),
@@ -46,6 +54,14 @@ namespace TokenServer.Store.CompiledModels.Sqlite
                 fieldInfo: typeof(DeviceAuthorization).GetField("<AuthTime>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 valueConverter: new DateTimeOffsetToBinaryConverter());
+
+            var authenticationMethods = runtimeEntityType.AddProperty(
+                "AuthenticationMethods",
+                typeof(string),
+                propertyInfo: typeof(DeviceAuthorization).GetProperty("AuthenticationMethods", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DeviceAuthorization).GetField("<AuthenticationMethods>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 200);
 
             var browserSessionId = runtimeEntityType.AddProperty(
                 "BrowserSessionId",

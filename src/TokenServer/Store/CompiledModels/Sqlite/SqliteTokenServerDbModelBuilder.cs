@@ -11,7 +11,7 @@ namespace TokenServer.Store.CompiledModels.Sqlite
     public partial class SqliteTokenServerDbModel
     {
         private SqliteTokenServerDbModel()
-            : base(skipDetectChanges: false, modelId: new Guid("1ce18b69-ff44-466c-8cd3-cf8405678175"), entityTypeCount: 30)
+            : base(skipDetectChanges: false, modelId: new Guid("fca2c25c-15f6-4dc4-8609-f062b9e92d4a"), entityTypeCount: 30)
         {
         }
 
