@@ -88,22 +88,20 @@ public sealed class CodeGrant(
             return Fail(OAuthInvalidGrant, "The sign-in this code came from has ended; start the sign-in again.");
         }
 
-        // Single use, decided by one conditional update: of two concurrent redemptions one wins,
-        // the other is a reuse (RFC 6749 §4.1.2).
-        var won = await db.WriteAsync(
-            () => db.Set<AuthorizationCode>().Where(c => c.CodeHash == hash && c.ConsumedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken),
-            cancellationToken) == 1;
-        if (!won)
+        // Single use, decided by one conditional update in the new session's own unit of work, so
+        // the code is consumed, the session it issued recorded and the session stored in one
+        // commit: of two concurrent redemptions one wins, the other is a reuse (RFC 6749 §4.1.2).
+        async Task<bool> Consume(TokenServerDb writer, string sessionId, CancellationToken token) =>
+            await writer.Set<AuthorizationCode>().Where(c => c.CodeHash == hash && c.ConsumedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now).SetProperty(c => c.IssuedSessionId, sessionId), token) == 1;
+        var result = await IssueAsync(client, parent.Account, row.BrowserSessionId, parent.ExpiresAt, row.Scope, row.Nonce, row.AuthTime, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr, Consume);
+        if (result is null)
         {
-            await ReusedAsync(row, cancellationToken);
+            // The winner's row, which names the session it issued.
+            await ReusedAsync(await db.Set<AuthorizationCode>().AsNoTracking().FirstAsync(c => c.CodeHash == hash, cancellationToken), cancellationToken);
             return Fail(OAuthInvalidGrant, InvalidCodeMessage);
         }
 
-        var result = await IssueAsync(client, parent.Account, row.BrowserSessionId, parent.ExpiresAt, row.Scope, row.Nonce, row.AuthTime, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr);
-        await db.WriteAsync(
-            () => db.Set<AuthorizationCode>().Where(c => c.CodeHash == hash).ExecuteUpdateAsync(s => s.SetProperty(c => c.IssuedSessionId, result.Tokens!.SessionId), cancellationToken),
-            cancellationToken);
         return result;
     }
 
@@ -111,20 +109,34 @@ public sealed class CodeGrant(
     /// Starts the client's session, granted from the browser session <paramref name="parentSessionId"/>
     /// (so it ends with it), and its tokens: a refresh token only with offline_access (OpenID Connect
     /// Core 1.0 §11), an ID token only with openid; its <c>amr</c> is <paramref name="amr"/> (a password when not given).
+    /// With a <paramref name="claim"/> (<see cref="SessionRequest.Claim"/>), null when the claim was lost.
     /// </summary>
-    public async Task<GrantResult> IssueAsync(OidcClient client, Account account, string parentSessionId, DateTimeOffset parentExpiresAt, string scope, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken, IReadOnlyList<string>? amr = null, string? acr = null)
+    public async Task<GrantResult?> IssueAsync(OidcClient client, Account account, string parentSessionId, DateTimeOffset parentExpiresAt, string scope, string? nonce, DateTimeOffset authTime, CancellationToken cancellationToken, IReadOnlyList<string>? amr = null, string? acr = null, Func<TokenServerDb, string, CancellationToken, Task<bool>>? claim = null)
     {
         var now = time.GetUtcNow();
         var scopes = OidcScopes.Parse(scope);
         var lifetime = client.AccessTokenLifetimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : tokenOptions.Value.AccessTokenLifetime;
         var refresh = scopes.Contains(OidcScopes.OfflineAccess) && client.GrantTypes.Contains(OidcGrantTypes.RefreshToken);
-        var issued = await sessions.StartAsync(account, new SessionRequest(
+        // Staged before the session starts, so the event commits with it.
+        var signedIn = audit.Create(AuditEventTypes.LoginSucceeded, account.Id, $"{client.ClientId} signed in", dialect: Dialect);
+        db.AuditEvents.Add(signedIn);
+        var request = new SessionRequest(
             Dialect,
             client.ClientId,
             lifetime,
             refresh,
             SessionLifetime: parentExpiresAt - now,
-            Grant: new ClientGrant(parentSessionId, scope, client.Audience)), cancellationToken);
+            Grant: new ClientGrant(parentSessionId, scope, client.Audience))
+        {
+            Claim = claim,
+        };
+        var issued = await sessions.TryStartAsync(account, request, cancellationToken);
+        if (issued is null)
+        {
+            return null;
+        }
+
+        audit.Counted(signedIn);
 
         string? idToken = null;
         if (scopes.Contains(OidcScopes.OpenId))
@@ -141,8 +153,6 @@ public sealed class CodeGrant(
                 acr));
         }
 
-        audit.Record(AuditEventTypes.LoginSucceeded, account.Id, $"{client.ClientId} signed in", dialect: Dialect);
-        await db.SaveChangesAsync(cancellationToken);
         return new GrantResult(issued, idToken, scope, null);
     }
 

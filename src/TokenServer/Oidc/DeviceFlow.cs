@@ -132,18 +132,16 @@ public sealed class DeviceFlow(TokenServerDb db, CodeGrant grants, IOptions<Oidc
                 : GrantResult.Fail("authorization_pending", "The user has not entered the code yet; keep polling at the given interval.");
         }
 
-        var won = await db.WriteAsync(
-            () => db.Set<DeviceAuthorization>().Where(d => d.DeviceCodeHash == hash && d.Status == DeviceStatuses.Approved)
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeviceStatuses.Redeemed), cancellationToken),
-            cancellationToken) == 1;
-        var parent = won
-            ? await db.Sessions.AsNoTracking().Where(s => s.Id == row.BrowserSessionId && s.RevokedAt == null && s.ExpiresAt > now).Select(s => new { s.ExpiresAt, s.Account }).FirstOrDefaultAsync(cancellationToken)
-            : null;
-        if (parent is null || parent.Account.Status != AccountStatuses.Active)
-        {
-            return GrantResult.Fail("invalid_grant", "The sign-in that approved this device has ended; start again.");
-        }
+        var parent = await db.Sessions.AsNoTracking().Where(s => s.Id == row.BrowserSessionId && s.RevokedAt == null && s.ExpiresAt > now).Select(s => new { s.ExpiresAt, s.Account }).FirstOrDefaultAsync(cancellationToken);
 
-        return await grants.IssueAsync(client, parent.Account, row.BrowserSessionId!, parent.ExpiresAt, row.Scope, null, row.AuthTime ?? now, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr);
+        // Single use: the device code is redeemed by a conditional update in the new session's
+        // own unit of work, so of two concurrent polls only one gets tokens (RFC 8628 §3.5).
+        async Task<bool> Redeem(TokenServerDb writer, string sessionId, CancellationToken token) =>
+            await writer.Set<DeviceAuthorization>().Where(d => d.DeviceCodeHash == hash && d.Status == DeviceStatuses.Approved)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeviceStatuses.Redeemed), token) == 1;
+        var issued = parent is null || parent.Account.Status != AccountStatuses.Active
+            ? null
+            : await grants.IssueAsync(client, parent.Account, row.BrowserSessionId!, parent.ExpiresAt, row.Scope, null, row.AuthTime ?? now, cancellationToken, row.AuthenticationMethods?.Split(' ', StringSplitOptions.RemoveEmptyEntries), row.Acr, Redeem);
+        return issued ?? GrantResult.Fail("invalid_grant", "The sign-in that approved this device has ended; start again.");
     }
 }

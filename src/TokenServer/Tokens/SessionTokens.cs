@@ -15,7 +15,17 @@ public sealed record SessionRequest(
     TimeSpan? SessionLifetime = null,
     IReadOnlyDictionary<string, object>? ExtraClaims = null,
     ClientGrant? Grant = null,
-    IReadOnlyList<string>? AuthenticationMethods = null);
+    IReadOnlyList<string>? AuthenticationMethods = null)
+{
+    /// <summary>
+    /// A conditional write that decides whether the session may start (an authorization code
+    /// consumed, RFC 6749 §4.1.2), given the new session's id. It runs first in the session's
+    /// own unit of work, so the claim and the session commit together or not at all; when it
+    /// returns false nothing of the session is stored and <see cref="SessionTokens.TryStartAsync"/>
+    /// returns null. It writes through the context it is given and must not capture another.
+    /// </summary>
+    public Func<TokenServerDb, string, CancellationToken, Task<bool>>? Claim { get; init; }
+}
 
 /// <summary>
 /// What a registered OpenID Connect client was granted (docs/oidc.md): the browser session it came
@@ -101,7 +111,11 @@ public sealed class SessionTokens(
         new(account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), account.Email, account.Username, account.Role);
 
     /// <summary>Starts a session for an authenticated account and saves it, with anything else the caller staged.</summary>
-    public async Task<IssuedTokens> StartAsync(Account account, SessionRequest request, CancellationToken cancellationToken)
+    public async Task<IssuedTokens> StartAsync(Account account, SessionRequest request, CancellationToken cancellationToken) =>
+        await TryStartAsync(account, request with { Claim = null }, cancellationToken) ?? throw new InvalidOperationException("A session without a claim always starts.");
+
+    /// <summary>As <see cref="StartAsync"/>, but null when the request's <see cref="SessionRequest.Claim"/> was lost.</summary>
+    public async Task<IssuedTokens?> TryStartAsync(Account account, SessionRequest request, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var o = options.Value;
@@ -131,7 +145,19 @@ public sealed class SessionTokens(
         }
 
         var access = issuer.Issue(SubjectOf(account), session.Id, request.Dialect, request.ClientId, request.AccessTokenLifetime, session.ExpiresAt, WithMethods(WithScope(request.ExtraClaims, session.Scope), session.AuthenticationMethods), session.Audience);
-        await commits.RunAsync(db, static (_, _) => Task.FromResult(true), cancellationToken);
+        var claim = request.Claim;
+        var sessionId = session.Id;
+        var staged = db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (!await commits.RunAsync(db, async (writer, token) => claim is null || await claim(writer, sessionId, token) || Unstage(writer), cancellationToken))
+        {
+            // Nothing was stored: this context forgets the rows as well.
+            foreach (var row in staged)
+            {
+                db.Entry(row).State = EntityState.Detached;
+            }
+
+            return null;
+        }
 
         // A change to the account (role, status, credentials, deletion) commits first and then
         // revokes every session of it. A login that checked the account before the change may
@@ -146,6 +172,17 @@ public sealed class SessionTokens(
         }
 
         return new IssuedTokens(access, refresh, session.Id);
+    }
+
+    /// <summary>A lost claim: the session's staged rows are not saved with the unit.</summary>
+    private static bool Unstage(TokenServerDb writer)
+    {
+        foreach (var entry in writer.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList())
+        {
+            entry.State = EntityState.Detached;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -377,6 +377,41 @@ public sealed class CodeFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task ConcurrentRedemptions_OfOneCode_OneGetsTokens_AndTheReuseRevokesThem()
+    {
+        var (secret, _) = await SetUpAsync();
+        await SignInAsync();
+        var pkce = Pkce.Create();
+        var code = await SignedInCodeAsync("portal", pkce);
+
+        // Eight at once: they reach the store together (on SQLite, often in one group commit).
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.RedeemAsync("portal", secret, code, pkce.Verifier)));
+
+        var won = Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        foreach (var lost in answers.Where(a => a != won))
+        {
+            await AssertOAuthErrorAsync(lost, HttpStatusCode.BadRequest, "invalid_grant");
+        }
+
+        // The losers are reuses, which revoke what the code issued (RFC 6749 §4.1.2).
+        var tokens = await won.ReadJsonAsync();
+        using var me = await api.GetWithTokenAsync("/api/v1/auth/me", tokens.GetProperty("access_token").GetString()!);
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        using var refreshed = await api.PostFormAsync("/api/v1/auth/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+            ["client_id"] = "portal",
+            ["client_secret"] = secret,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refreshed.StatusCode);
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ExpiredCode_IsInvalidGrant_At60Seconds()
     {
         var (secret, _) = await SetUpAsync();
