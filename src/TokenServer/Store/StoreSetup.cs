@@ -177,17 +177,16 @@ internal sealed class StoreMigrator(IServiceScopeFactory scopes, ILogger<StoreMi
     /// </summary>
     private static async Task<string?> LatestAppliedMigrationAsync(TokenServerDb db, CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = connection.CreateCommand();
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
             command.CommandText = "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\" ORDER BY \"MigrationId\" DESC LIMIT 1";
             return await command.ExecuteScalarAsync(cancellationToken) as string;
         }
         catch (DbException)
         {
-            // No history table: a new store.
+            // No history table, or (PostgreSQL) no database yet, which the migrator creates: a new store.
             return null;
         }
         finally

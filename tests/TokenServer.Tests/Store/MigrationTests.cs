@@ -26,4 +26,17 @@ public sealed class MigrationTests : IDisposable
         Assert.False(database.HasPendingModelChanges(), "The model has changes no migration makes: regenerate or add the migrations of both providers (scripts/regenerate-migrations.sh, docs/decisions.md).");
         Assert.Empty(await database.GetPendingMigrationsAsync());
     }
+
+    [Fact]
+    public async Task AServerStartedWhereNoStoreExistsYet_CreatesIt()
+    {
+        // No SQLite file; on PostgreSQL, no database: the operator gave only a name.
+        factory.Store.MakeUnreachable();
+
+        using var health = await factory.CreateClient().GetAsync("/api/v1/health");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.Empty(await scope.ServiceProvider.GetRequiredService<TokenServerDb>().Database.GetPendingMigrationsAsync());
+    }
 }
