@@ -112,7 +112,7 @@ public sealed class SessionTokens(
 
     /// <summary>Starts a session for an authenticated account and saves it, with anything else the caller staged.</summary>
     public async Task<IssuedTokens> StartAsync(Account account, SessionRequest request, CancellationToken cancellationToken) =>
-        await TryStartAsync(account, request with { Claim = null }, cancellationToken) ?? throw new InvalidOperationException("A session without a claim always starts.");
+        await TryStartAsync(account, request, cancellationToken) ?? throw new InvalidOperationException("The request's claim was lost: a request with a Claim starts through TryStartAsync.");
 
     /// <summary>As <see cref="StartAsync"/>, but null when the request's <see cref="SessionRequest.Claim"/> was lost.</summary>
     public async Task<IssuedTokens?> TryStartAsync(Account account, SessionRequest request, CancellationToken cancellationToken)
