@@ -26,7 +26,7 @@ public sealed record UpstreamIdentity(
     public const string ReturnUrlItem = "returnUrl";
     public const string LinkAccountItem = "link_account";
 
-    /// <summary>The longest upstream <c>acr</c> passed on (the store's <c>acr</c> columns, Oidc/OidcEntities.cs); a longer one is dropped, not cut to another name.</summary>
+    /// <summary>The longest upstream <c>acr</c> passed on (the length of the store's <c>acr</c> columns, Oidc/OidcEntities.cs); a longer one is dropped, not cut to another name.</summary>
     public const int MaxAcrLength = 200;
 
     public static UpstreamIdentity? From(AuthenticateResult result)

@@ -104,7 +104,7 @@ internal sealed class AuthorizationCodeConfiguration : IEntityTypeConfiguration<
         builder.Property(c => c.Nonce).HasMaxLength(500);
         builder.Property(c => c.CodeChallenge).HasMaxLength(128);
         builder.Property(c => c.AuthenticationMethods).HasMaxLength(200);
-        builder.Property(c => c.Acr).HasMaxLength(200);
+        builder.Property(c => c.Acr).HasMaxLength(Federation.UpstreamIdentity.MaxAcrLength);
         builder.Property(c => c.IssuedSessionId).HasMaxLength(40);
         builder.HasIndex(c => c.ExpiresAt);
         builder.HasOne<Account>().WithMany().HasForeignKey(c => c.AccountId).OnDelete(DeleteBehavior.Cascade);
@@ -173,7 +173,7 @@ internal sealed class DeviceAuthorizationConfiguration : IEntityTypeConfiguratio
         builder.Property(d => d.Status).HasMaxLength(20);
         builder.Property(d => d.BrowserSessionId).HasMaxLength(40);
         builder.Property(d => d.AuthenticationMethods).HasMaxLength(200);
-        builder.Property(d => d.Acr).HasMaxLength(200);
+        builder.Property(d => d.Acr).HasMaxLength(Federation.UpstreamIdentity.MaxAcrLength);
         builder.HasIndex(d => d.ExpiresAt);
     }
 }
